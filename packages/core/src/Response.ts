@@ -1,0 +1,132 @@
+/**
+ * Turns one HTTP answer into a decoded success or a typed failure. The status
+ * picks the failure; the body only enriches it, because error bodies are not
+ * always JSON (proxies answer with HTML, some answers are empty).
+ */
+import type { Headers } from "@effect/platform"
+import { Effect, Either, Option, Schema } from "effect"
+import {
+  NotFound,
+  NotImplemented,
+  RateLimited,
+  ServerError,
+  type TrackstarError,
+  Unauthorized,
+  UnexpectedResponse,
+  ValidationFailed
+} from "./Errors.js"
+import { ErrorBody, type FieldError, Origin, UpdateConnectionResponse, ValidationErrorBody } from "./Schemas.js"
+
+/** A 200 answer, decoded, with the request id Trackstar gave it. */
+export interface DecodedSuccess {
+  readonly body: UpdateConnectionResponse
+  readonly requestId: string | undefined
+}
+
+const EXCERPT_LENGTH = 200
+
+/** The start of a body, with every credential value cut out. */
+export const excerptOf = (text: string, secrets: ReadonlyArray<string>): string => {
+  let clean = text
+  for (const secret of secrets) if (secret.length > 0) clean = clean.split(secret).join("[redacted]")
+  return clean.length > EXCERPT_LENGTH ? `${clean.slice(0, EXCERPT_LENGTH)}…` : clean
+}
+
+const parseJson = (text: string): Option.Option<unknown> => {
+  try {
+    return Option.some(JSON.parse(text))
+  } catch {
+    return Option.none()
+  }
+}
+
+const number = (value: string | undefined): number | undefined => {
+  if (value === undefined || value.trim() === "") return undefined
+  const n = Number(value)
+  return Number.isFinite(n) ? n : undefined
+}
+
+/** `retry-after` in milliseconds: delta seconds or an HTTP date. */
+export const retryAfterMillis = (value: string | undefined, now: number): number | undefined => {
+  const seconds = number(value)
+  if (seconds !== undefined) return Math.max(0, seconds * 1000)
+  if (value === undefined) return undefined
+  const date = Date.parse(value)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
+}
+
+const decodeErrorBody = Schema.decodeUnknownOption(ErrorBody)
+const decodeValidationBody = Schema.decodeUnknownOption(ValidationErrorBody)
+const decodeSuccessBody = Schema.decodeUnknownEither(UpdateConnectionResponse)
+const isOrigin = Schema.is(Origin)
+
+const fieldsOf = (detail: ValidationErrorBody["detail"]): Array<FieldError> =>
+  Object.entries(detail ?? {}).flatMap(([location, fields]) =>
+    Object.entries(fields).map(([field, messages]) => ({ location, field, messages }))
+  )
+
+/** Decodes one answer of PATCH /connections by its status. */
+export const decodeAnswer = (
+  status: number,
+  headers: Headers.Headers,
+  text: string,
+  now: number,
+  secrets: ReadonlyArray<string>
+): Either.Either<DecodedSuccess, TrackstarError> => {
+  const requestId = headers["x-request-id"]
+  const json = parseJson(text)
+  const errorBody = Option.flatMap(json, decodeErrorBody)
+  const origin = Option.flatMap(errorBody, (b) => (isOrigin(b.origin) ? Option.some(b.origin) : Option.none()))
+  const facts = {
+    status,
+    ...(requestId === undefined ? {} : { requestId }),
+    ...Option.match(origin, { onNone: () => ({}), onSome: (o) => ({ origin: o }) }),
+    ...Option.match(errorBody, { onNone: () => ({}), onSome: (b) => ({ detail: excerptOf(b.error, secrets) }) })
+  }
+  const excerpt = excerptOf(text, secrets)
+  const unexpected = (problem: string) => Either.left(new UnexpectedResponse({ ...facts, problem, excerpt }))
+
+  if (status === 200) {
+    if (Option.isNone(json)) return unexpected(text === "" ? "HTTP 200 with an empty body" : "HTTP 200 with a body that is not JSON")
+    const body = decodeSuccessBody(json.value)
+    if (Either.isLeft(body)) return unexpected("HTTP 200 with a body that is not {id, object, updated}")
+    return Either.right({ body: body.right, requestId })
+  }
+  if (status === 401 || status === 403) return Either.left(new Unauthorized(facts))
+  if (status === 404) {
+    const id = Option.flatMap(errorBody, (b) => Option.fromNullable(b.id))
+    return Either.left(new NotFound({ ...facts, ...Option.match(id, { onNone: () => ({}), onSome: (v) => ({ id: v }) }) }))
+  }
+  if (status === 422) {
+    const body = Option.flatMap(json, decodeValidationBody)
+    return Either.left(new ValidationFailed({ ...facts, fields: Option.match(body, { onNone: () => [], onSome: (b) => fieldsOf(b.detail) }) }))
+  }
+  if (status === 429) {
+    const reset = number(headers["x-ratelimit-reset"])
+    const wait = retryAfterMillis(headers["retry-after"], now) ?? (reset === undefined ? undefined : Math.max(0, reset * 1000 - now))
+    const limit = number(headers["x-ratelimit-limit"])
+    const remaining = number(headers["x-ratelimit-remaining"])
+    return Either.left(
+      new RateLimited({
+        ...facts,
+        ...(wait === undefined ? {} : { retryAfterMillis: wait }),
+        ...(limit === undefined ? {} : { limit }),
+        ...(remaining === undefined ? {} : { remaining }),
+        ...(reset === undefined ? {} : { resetEpochSeconds: reset })
+      })
+    )
+  }
+  if (status === 501) return Either.left(new NotImplemented(facts))
+  if (status >= 500 && status <= 599) {
+    return Either.left(new ServerError(Option.isSome(errorBody) ? facts : { ...facts, excerpt }))
+  }
+  return unexpected(`HTTP ${status} is not an answer PATCH /connections is documented to give`)
+}
+
+/** Reads the whole body (so the socket is freed) and decodes the answer. */
+export const readAnswer = <E>(
+  response: { readonly status: number; readonly headers: Headers.Headers; readonly text: Effect.Effect<string, E> },
+  now: number,
+  secrets: ReadonlyArray<string>
+): Effect.Effect<DecodedSuccess, TrackstarError | E> =>
+  Effect.flatMap(response.text, (text) => decodeAnswer(response.status, response.headers, text, now, secrets))

@@ -1,0 +1,13 @@
+/**
+ * @trackstar-mcp/core: an Effect client for Trackstar's PATCH /connections.
+ *
+ * @example
+ * import { TrackstarClient } from "@trackstar-mcp/core"
+ * const program = TrackstarClient.updateConnection({ webhooks_disabled: true })
+ */
+export * as Config from "./Config.js"
+export * as Errors from "./Errors.js"
+export * as Pacing from "./Pacing.js"
+export * as Retry from "./Retry.js"
+export * as Schemas from "./Schemas.js"
+export * as TrackstarClient from "./TrackstarClient.js"
