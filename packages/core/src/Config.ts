@@ -67,7 +67,8 @@ export const parseBaseUrl = (input: string): Either.Either<URL, string> => {
 export const resolveOptions = (
   options: TrackstarClientOptions
 ): Either.Either<ResolvedOptions, ConfigError.ConfigError> => {
-  const bad = (path: string, message: string) => Either.left(ConfigError.InvalidData([path], message))
+  const bad = (path: string, message: string) =>
+    Either.left(ConfigError.InvalidData([path], message))
   const baseUrl = parseBaseUrl(options.baseUrl ?? DEFAULT_BASE_URL)
   if (Either.isLeft(baseUrl)) return bad("TRACKSTAR_BASE_URL", baseUrl.left)
   const maxAttempts = options.maxAttempts ?? 5
@@ -76,7 +77,10 @@ export const resolveOptions = (
   }
   const writesPerSecond = options.writesPerSecond ?? 50
   if (!Number.isFinite(writesPerSecond) || writesPerSecond < 0) {
-    return bad("TRACKSTAR_WRITES_PER_SECOND", `must be 0 (no pacing) or a positive number, got ${writesPerSecond}`)
+    return bad(
+      "TRACKSTAR_WRITES_PER_SECOND",
+      `must be 0 (no pacing) or a positive number, got ${writesPerSecond}`
+    )
   }
   return Either.right({
     apiKey: options.apiKey,
@@ -91,8 +95,10 @@ export const resolveOptions = (
   })
 }
 
-const millis = (name: string) => Config.option(Config.integer(name).pipe(Config.map(Duration.millis)))
-const optional = <A>(config: Config.Config<Option.Option<A>>) => config.pipe(Config.map(Option.getOrUndefined))
+const millis = (name: string) =>
+  Config.option(Config.integer(name).pipe(Config.map(Duration.millis)))
+const optional = <A>(config: Config.Config<Option.Option<A>>) =>
+  config.pipe(Config.map(Option.getOrUndefined))
 
 /**
  * Reads the client's settings from the environment:

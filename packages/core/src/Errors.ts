@@ -34,20 +34,28 @@ const facts = (self: Facts): string => {
   return parts.length === 0 ? "" : ` (${parts.join(", ")})`
 }
 
-const said = (self: Facts): string => (self.detail === undefined ? "" : ` Trackstar said: "${self.detail}".`)
+const said = (self: Facts): string =>
+  self.detail === undefined ? "" : ` Trackstar said: "${self.detail}".`
 
 /** The caller's input does not match the request schema; nothing was sent. */
 export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", {
   issues: Schema.Array(InputIssue)
 }) {
+  /** Every problem as one sentence, e.g. `customer_id must be a string, or null to clear it, got 5`. */
+  get problems(): string {
+    return this.issues.map((i) => (i.path === "" ? i.message : `${i.path} ${i.message}`)).join("; ")
+  }
+
   override get message(): string {
-    const list = this.issues.map((i) => (i.path === "" ? i.message : `${i.path} ${i.message}`))
-    return `The update was not sent because the input is invalid: ${list.join("; ")}.`
+    return `Invalid input; nothing was sent: ${this.problems}.`
   }
 }
 
 /** 401 or 403: the credentials are wrong, or may not do this. Never retried. */
-export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthorized", ResponseFacts) {
+export class Unauthorized extends Schema.TaggedError<Unauthorized>()(
+  "Unauthorized",
+  ResponseFacts
+) {
   override get message(): string {
     const why =
       this.status === 403
@@ -95,8 +103,13 @@ export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited"
 }) {
   override get message(): string {
     const wait =
-      this.retryAfterMillis === undefined ? "" : ` Trackstar asked to wait ${Math.ceil(this.retryAfterMillis / 1000)} s.`
-    const limit = this.limit === undefined ? "" : ` The limit is ${this.limit} requests per second per access token.`
+      this.retryAfterMillis === undefined
+        ? ""
+        : ` Trackstar asked to wait ${Math.ceil(this.retryAfterMillis / 1000)} s.`
+    const limit =
+      this.limit === undefined
+        ? ""
+        : ` The limit is ${this.limit} requests per second per access token.`
     return `Trackstar rate-limited this access token.${wait}${limit}${facts(this)}`
   }
 }
@@ -114,7 +127,10 @@ export class ServerError extends Schema.TaggedError<ServerError>()("ServerError"
 }
 
 /** 501: the endpoint is not implemented for this connection's integration. */
-export class NotImplemented extends Schema.TaggedError<NotImplemented>()("NotImplemented", ResponseFacts) {
+export class NotImplemented extends Schema.TaggedError<NotImplemented>()(
+  "NotImplemented",
+  ResponseFacts
+) {
   override get message(): string {
     return `Trackstar does not support this operation for this connection's integration.${said(this)}${facts(this)}`
   }
@@ -146,15 +162,19 @@ export class Timeout extends Schema.TaggedError<Timeout>()("Timeout", {
 }
 
 /** An answer the contract does not allow: unknown status, non-JSON or wrong-shaped body. */
-export class UnexpectedResponse extends Schema.TaggedError<UnexpectedResponse>()("UnexpectedResponse", {
-  ...ResponseFacts,
-  /** What was wrong with it. */
-  problem: Schema.String,
-  /** The start of the body as received (scrubbed of credentials). */
-  excerpt: Schema.String
-}) {
+export class UnexpectedResponse extends Schema.TaggedError<UnexpectedResponse>()(
+  "UnexpectedResponse",
+  {
+    ...ResponseFacts,
+    /** What was wrong with it. */
+    problem: Schema.String,
+    /** The start of the body as received (scrubbed of credentials). */
+    excerpt: Schema.String
+  }
+) {
   override get message(): string {
-    const body = this.excerpt === "" ? "an empty body" : `body starting ${JSON.stringify(this.excerpt)}`
+    const body =
+      this.excerpt === "" ? "an empty body" : `body starting ${JSON.stringify(this.excerpt)}`
     return `Trackstar sent an answer this client does not understand: ${this.problem}; ${body}.${facts(this)}`
   }
 }

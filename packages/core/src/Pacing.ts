@@ -8,8 +8,9 @@
  * `limit` writes of an idle token go out at once (pacing never slows a lone
  * call). Tokens have independent windows, so one busy token delays no other.
  */
-import { Clock, Effect } from "effect"
+
 import { createHash } from "node:crypto"
+import { Clock, Effect } from "effect"
 
 /** Paces writes per key; `acquire` waits until the key may send again. */
 export interface Pacer {

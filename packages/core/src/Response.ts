@@ -15,7 +15,13 @@ import {
   UnexpectedResponse,
   ValidationFailed
 } from "./Errors.js"
-import { ErrorBody, type FieldError, Origin, UpdateConnectionResponse, ValidationErrorBody } from "./Schemas.js"
+import {
+  ErrorBody,
+  type FieldError,
+  Origin,
+  UpdateConnectionResponse,
+  ValidationErrorBody
+} from "./Schemas.js"
 
 /** A 200 answer, decoded, with the request id Trackstar gave it. */
 export interface DecodedSuccess {
@@ -28,7 +34,8 @@ const EXCERPT_LENGTH = 200
 /** The start of a body, with every credential value cut out. */
 export const excerptOf = (text: string, secrets: ReadonlyArray<string>): string => {
   let clean = text
-  for (const secret of secrets) if (secret.length > 0) clean = clean.split(secret).join("[redacted]")
+  for (const secret of secrets)
+    if (secret.length > 0) clean = clean.split(secret).join("[redacted]")
   return clean.length > EXCERPT_LENGTH ? `${clean.slice(0, EXCERPT_LENGTH)}…` : clean
 }
 
@@ -76,34 +83,56 @@ export const decodeAnswer = (
   const requestId = headers["x-request-id"]
   const json = parseJson(text)
   const errorBody = Option.flatMap(json, decodeErrorBody)
-  const origin = Option.flatMap(errorBody, (b) => (isOrigin(b.origin) ? Option.some(b.origin) : Option.none()))
+  const origin = Option.flatMap(errorBody, (b) =>
+    isOrigin(b.origin) ? Option.some(b.origin) : Option.none()
+  )
   const facts = {
     status,
     ...(requestId === undefined ? {} : { requestId }),
     ...Option.match(origin, { onNone: () => ({}), onSome: (o) => ({ origin: o }) }),
-    ...Option.match(errorBody, { onNone: () => ({}), onSome: (b) => ({ detail: excerptOf(b.error, secrets) }) })
+    ...Option.match(errorBody, {
+      onNone: () => ({}),
+      onSome: (b) => ({ detail: excerptOf(b.error, secrets) })
+    })
   }
   const excerpt = excerptOf(text, secrets)
-  const unexpected = (problem: string) => Either.left(new UnexpectedResponse({ ...facts, problem, excerpt }))
+  const unexpected = (problem: string) =>
+    Either.left(new UnexpectedResponse({ ...facts, problem, excerpt }))
 
   if (status === 200) {
-    if (Option.isNone(json)) return unexpected(text === "" ? "HTTP 200 with an empty body" : "HTTP 200 with a body that is not JSON")
+    if (Option.isNone(json))
+      return unexpected(
+        text === "" ? "HTTP 200 with an empty body" : "HTTP 200 with a body that is not JSON"
+      )
     const body = decodeSuccessBody(json.value)
-    if (Either.isLeft(body)) return unexpected("HTTP 200 with a body that is not {id, object, updated}")
+    if (Either.isLeft(body))
+      return unexpected("HTTP 200 with a body that is not {id, object, updated}")
     return Either.right({ body: body.right, requestId })
   }
   if (status === 401 || status === 403) return Either.left(new Unauthorized(facts))
   if (status === 404) {
     const id = Option.flatMap(errorBody, (b) => Option.fromNullable(b.id))
-    return Either.left(new NotFound({ ...facts, ...Option.match(id, { onNone: () => ({}), onSome: (v) => ({ id: v }) }) }))
+    return Either.left(
+      new NotFound({
+        ...facts,
+        ...Option.match(id, { onNone: () => ({}), onSome: (v) => ({ id: v }) })
+      })
+    )
   }
   if (status === 422) {
     const body = Option.flatMap(json, decodeValidationBody)
-    return Either.left(new ValidationFailed({ ...facts, fields: Option.match(body, { onNone: () => [], onSome: (b) => fieldsOf(b.detail) }) }))
+    return Either.left(
+      new ValidationFailed({
+        ...facts,
+        fields: Option.match(body, { onNone: () => [], onSome: (b) => fieldsOf(b.detail) })
+      })
+    )
   }
   if (status === 429) {
     const reset = number(headers["x-ratelimit-reset"])
-    const wait = retryAfterMillis(headers["retry-after"], now) ?? (reset === undefined ? undefined : Math.max(0, reset * 1000 - now))
+    const wait =
+      retryAfterMillis(headers["retry-after"], now) ??
+      (reset === undefined ? undefined : Math.max(0, reset * 1000 - now))
     const limit = number(headers["x-ratelimit-limit"])
     const remaining = number(headers["x-ratelimit-remaining"])
     return Either.left(
@@ -125,8 +154,14 @@ export const decodeAnswer = (
 
 /** Reads the whole body (so the socket is freed) and decodes the answer. */
 export const readAnswer = <E>(
-  response: { readonly status: number; readonly headers: Headers.Headers; readonly text: Effect.Effect<string, E> },
+  response: {
+    readonly status: number
+    readonly headers: Headers.Headers
+    readonly text: Effect.Effect<string, E>
+  },
   now: number,
   secrets: ReadonlyArray<string>
 ): Effect.Effect<DecodedSuccess, TrackstarError | E> =>
-  Effect.flatMap(response.text, (text) => decodeAnswer(response.status, response.headers, text, now, secrets))
+  Effect.flatMap(response.text, (text) =>
+    decodeAnswer(response.status, response.headers, text, now, secrets)
+  )

@@ -41,7 +41,9 @@ export interface RetrySettings {
  * long to wait (`retry-after`, `x-ratelimit-reset`), that wait wins over the
  * computed one. The deadline around the whole call bounds the total.
  */
-export const retrySchedule = (settings: RetrySettings): Schedule.Schedule<unknown, TrackstarError> =>
+export const retrySchedule = (
+  settings: RetrySettings
+): Schedule.Schedule<unknown, TrackstarError> =>
   Schedule.exponential(settings.retryBaseDelay, 2).pipe(
     Schedule.jittered,
     Schedule.modifyDelay((_, delay) => Duration.min(delay, settings.retryMaxDelay)),

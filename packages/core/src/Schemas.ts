@@ -7,13 +7,11 @@ import { Schema } from "effect"
 
 /** The caller's own identifier for its end customer; `null` clears it. */
 export const CustomerId = Schema.NullOr(Schema.String).annotations({
-  identifier: "CustomerId",
   message: () => "must be a string, or null to clear it"
 })
 
 /** Whether Trackstar's object webhooks are switched off for the connection. */
 export const WebhooksDisabled = Schema.Boolean.annotations({
-  identifier: "WebhooksDisabled",
   message: () => "must be true or false (a JSON boolean, not a string)"
 })
 

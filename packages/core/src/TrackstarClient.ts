@@ -14,12 +14,16 @@ import {
   Either,
   Layer,
   Option,
-  ParseResult,
-  Redacted,
-  Schema
+  Redacted
 } from "effect"
-import { type ResolvedOptions, type TrackstarClientOptions, TrackstarConfig, resolveOptions } from "./Config.js"
+import {
+  type ResolvedOptions,
+  resolveOptions,
+  type TrackstarClientOptions,
+  TrackstarConfig
+} from "./Config.js"
 import { InvalidRequest, Timeout, type TrackstarError, TransportError } from "./Errors.js"
+import { decoder } from "./Input.js"
 import { makePacer } from "./Pacing.js"
 import { readAnswer } from "./Response.js"
 import { retrySchedule } from "./Retry.js"
@@ -99,32 +103,10 @@ export class TrackstarClient extends Context.Tag("@trackstar-mcp/core/TrackstarC
   TrackstarClientService
 >() {}
 
-const decodeBody = Schema.decodeUnknownEither(UpdateConnectionRequest, {
-  errors: "all",
-  onExcessProperty: "error"
-})
-
-const ALLOWED_KEYS = Object.keys(UpdateConnectionRequest.fields).join(", ")
-
 /** Decodes caller input into the request body, reporting every problem at once. */
-export const decodeUpdate = (input: unknown): Either.Either<UpdateConnectionRequest, InvalidRequest> =>
-  Either.mapLeft(decodeBody(input), (error) => {
-    const seen = new Set<string>()
-    const issues = ParseResult.ArrayFormatter.formatErrorSync(error).flatMap((issue) => {
-      const path = issue.path.map(String).join(".")
-      const message =
-        issue._tag === "Unexpected"
-          ? `is not a field that can be set (allowed: ${ALLOWED_KEYS})`
-          : issue.path.length === 0
-            ? `the update must be a JSON object with the optional fields ${ALLOWED_KEYS}`
-            : issue.message
-      const key = `${path}\u0000${message}`
-      if (seen.has(key)) return []
-      seen.add(key)
-      return [{ path, message }]
-    })
-    return new InvalidRequest({ issues })
-  })
+export const decodeUpdate: (
+  input: unknown
+) => Either.Either<UpdateConnectionRequest, InvalidRequest> = decoder(UpdateConnectionRequest)
 
 /** Walks a platform error's causes for a Node/undici error code such as `ECONNREFUSED`. */
 const networkCode = (cause: unknown): string | undefined => {
@@ -147,7 +129,8 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
 
 const transportReason = (error: HttpClientError.HttpClientError): string => {
   const code = networkCode(error.cause)
-  const what = code === undefined ? "network error" : `${DESCRIPTIONS[code] ?? "network error"} (${code})`
+  const what =
+    code === undefined ? "network error" : `${DESCRIPTIONS[code] ?? "network error"} (${code})`
   return error._tag === "ResponseError" ? `${what} while reading the answer` : what
 }
 
@@ -158,7 +141,10 @@ export const make = (
   Effect.gen(function* () {
     const settings: ResolvedOptions = yield* resolveOptions(options)
     const http = yield* HttpClient.HttpClient
-    const endpoint = new URL("connections", settings.baseUrl.href.endsWith("/") ? settings.baseUrl : `${settings.baseUrl.href}/`)
+    const endpoint = new URL(
+      "connections",
+      settings.baseUrl.href.endsWith("/") ? settings.baseUrl : `${settings.baseUrl.href}/`
+    )
     const origin = settings.baseUrl.origin
     const pacer = makePacer(settings.writesPerSecond)
     const schedule = retrySchedule(settings)
@@ -172,7 +158,8 @@ export const make = (
       issues: [
         {
           path: "",
-          message: "no access token: pass `accessToken` in the call options or set TRACKSTAR_ACCESS_TOKEN"
+          message:
+            "no access token: pass `accessToken` in the call options or set TRACKSTAR_ACCESS_TOKEN"
         }
       ]
     })
@@ -185,7 +172,11 @@ export const make = (
         })
       )
 
-    const attempt = (body: UpdateConnectionRequest, token: Redacted.Redacted<string>, number: number) => {
+    const attempt = (
+      body: UpdateConnectionRequest,
+      token: Redacted.Redacted<string>,
+      number: number
+    ) => {
       const secrets = [Redacted.value(settings.apiKey), Redacted.value(token)]
       const request = HttpClientRequest.patch(endpoint).pipe(
         HttpClientRequest.acceptJson,
@@ -198,15 +189,19 @@ export const make = (
           Effect.flatMap(Clock.currentTimeMillis, (now) =>
             readAnswer(response, now, secrets).pipe(
               Effect.tapBoth({
-                onFailure: (e) => annotateOutcome(response.status, response.headers["x-request-id"], e._tag),
-                onSuccess: () => annotateOutcome(response.status, response.headers["x-request-id"], "success")
+                onFailure: (e) =>
+                  annotateOutcome(response.status, response.headers["x-request-id"], e._tag),
+                onSuccess: () =>
+                  annotateOutcome(response.status, response.headers["x-request-id"], "success")
               })
             )
           )
         ),
         Effect.catchTags({
-          RequestError: (e) => Effect.fail(new TransportError({ baseUrl: origin, reason: transportReason(e) })),
-          ResponseError: (e) => Effect.fail(new TransportError({ baseUrl: origin, reason: transportReason(e) }))
+          RequestError: (e) =>
+            Effect.fail(new TransportError({ baseUrl: origin, reason: transportReason(e) })),
+          ResponseError: (e) =>
+            Effect.fail(new TransportError({ baseUrl: origin, reason: transportReason(e) }))
         }),
         Effect.timeoutFail({
           duration: settings.attemptTimeout,
@@ -221,7 +216,10 @@ export const make = (
         let attempts = 0
         const once = Effect.suspend(() => {
           attempts += 1
-          return Effect.zipRight(pacer.acquire(Redacted.value(token)), attempt(body, token, attempts))
+          return Effect.zipRight(
+            pacer.acquire(Redacted.value(token)),
+            attempt(body, token, attempts)
+          )
         })
         return once.pipe(
           Effect.tapError((e) =>
@@ -235,7 +233,12 @@ export const make = (
             onTimeout: () => new Timeout({ scope: "deadline", millis: deadlineMillis })
           }),
           Effect.map(({ body, requestId }) => ({ ...body, requestId, attempts })),
-          Effect.tap((r) => Effect.annotateCurrentSpan({ "trackstar.attempts": r.attempts, "trackstar.connection_id": r.id }))
+          Effect.tap((r) =>
+            Effect.annotateCurrentSpan({
+              "trackstar.attempts": r.attempts,
+              "trackstar.connection_id": r.id
+            })
+          )
         )
       })
 
@@ -261,18 +264,29 @@ export const make = (
         body
       }))
 
-    const updateConnections = (items: Iterable<BulkItem>, options?: { readonly concurrency?: number }) =>
+    const updateConnections = (
+      items: Iterable<BulkItem>,
+      options?: { readonly concurrency?: number }
+    ) =>
       Effect.forEach(
         items,
         (item, index) =>
-          Effect.map(Effect.either(updateConnection(item.body, { accessToken: item.accessToken })), (result) => ({
-            index,
-            result
-          })),
+          Effect.map(
+            Effect.either(updateConnection(item.body, { accessToken: item.accessToken })),
+            (result) => ({
+              index,
+              result
+            })
+          ),
         { concurrency: options?.concurrency ?? 10 }
       )
 
-    return TrackstarClient.of({ baseUrl: settings.baseUrl, updateConnection, prepareUpdate, updateConnections })
+    return TrackstarClient.of({
+      baseUrl: settings.baseUrl,
+      updateConnection,
+      prepareUpdate,
+      updateConnections
+    })
   })
 
 const annotateOutcome = (status: number, requestId: string | undefined, outcome: string) =>
@@ -285,7 +299,8 @@ const annotateOutcome = (status: number, requestId: string | undefined, outcome:
 /** A layer from explicit options. */
 export const layer = (
   options: TrackstarClientOptions
-): Layer.Layer<TrackstarClient, ConfigError.ConfigError, HttpClient.HttpClient> => Layer.effect(TrackstarClient, make(options))
+): Layer.Layer<TrackstarClient, ConfigError.ConfigError, HttpClient.HttpClient> =>
+  Layer.effect(TrackstarClient, make(options))
 
 /** A layer reading its options from a `Config`, by default the `TRACKSTAR_*` environment variables. */
 export const layerConfig = (

@@ -7,6 +7,7 @@
  */
 export * as Config from "./Config.js"
 export * as Errors from "./Errors.js"
+export * as Input from "./Input.js"
 export * as Pacing from "./Pacing.js"
 export * as Retry from "./Retry.js"
 export * as Schemas from "./Schemas.js"

@@ -1,0 +1,24 @@
+/**
+ * Logging to stderr only: on stdio, stdout carries JSON-RPC and nothing else,
+ * and Effect's default logger would write to stdout.
+ */
+import { Layer, Logger, LogLevel } from "effect"
+
+const LEVELS: Readonly<Record<string, LogLevel.LogLevel>> = {
+  debug: LogLevel.Debug,
+  info: LogLevel.Info,
+  warning: LogLevel.Warning,
+  error: LogLevel.Error,
+  none: LogLevel.None
+}
+
+/** Parses `TRACKSTAR_LOG_LEVEL`; unknown values fall back to info. */
+export const levelOf = (value: string | undefined): LogLevel.LogLevel =>
+  LEVELS[value?.toLowerCase() ?? ""] ?? LogLevel.Info
+
+/** Replaces the default logger with a logfmt logger on stderr, at the given level. */
+export const layer = (level: LogLevel.LogLevel): Layer.Layer<never> =>
+  Layer.merge(
+    Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger)),
+    Logger.minimumLogLevel(level)
+  )

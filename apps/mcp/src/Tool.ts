@@ -1,0 +1,127 @@
+/**
+ * The adapter between an Effect-schema'd tool and MCP: one definition gives
+ * the `tools/list` entry (JSON Schema derived from the schemas) and the
+ * `tools/call` behaviour (decode once, run, render success or failure).
+ */
+import type {
+  CallToolResult,
+  Tool as McpTool,
+  ToolAnnotations
+} from "@modelcontextprotocol/sdk/types.js"
+import { Input } from "@trackstar-mcp/core"
+import { Cause, Data, Effect, Either, JSONSchema, Schema } from "effect"
+
+type JsonObject = { readonly [key: string]: unknown }
+
+/** A failure a tool reports to the assistant as an `isError` result. */
+export class ToolFailure extends Data.TaggedError("ToolFailure")<{ readonly message: string }> {}
+
+/** What a successful run returns: the structured result and a short summary. */
+export interface ToolSuccess<O> {
+  readonly structured: O
+  readonly text: string
+}
+
+/** Everything that defines one tool. */
+export interface ToolSpec<A, I, O, OI extends JsonObject, R> {
+  readonly name: string
+  readonly title: string
+  readonly description: string
+  readonly annotations: ToolAnnotations
+  readonly input: Schema.Schema<A, I>
+  readonly output: Schema.Schema<O, OI>
+  readonly run: (args: A) => Effect.Effect<ToolSuccess<O>, ToolFailure, R>
+}
+
+/** A tool ready to serve: its listing and its call. */
+export interface Tool<R> {
+  readonly definition: McpTool
+  readonly call: (args: unknown) => Effect.Effect<CallToolResult, never, R>
+}
+
+/**
+ * The JSON Schema a client sees: inline, no `$schema` (validators built for
+ * draft-07, like the SDK's default Ajv, refuse the 2020-12 URI), and no empty
+ * `required` list. The keywords used mean the same in draft-07 and 2020-12.
+ */
+export const toolJsonSchema = (schema: Schema.Schema.Any): McpTool["inputSchema"] => {
+  const { $schema: _, ...rest }: JsonObject = withoutEmptyRequired(
+    JSONSchema.make(schema, { target: "jsonSchema2020-12" })
+  )
+  return { ...rest, type: "object" }
+}
+
+const withoutEmptyRequired = (node: unknown): JsonObject => {
+  const clean = (value: unknown): unknown =>
+    Array.isArray(value)
+      ? value.map(clean)
+      : typeof value === "object" && value !== null
+        ? Object.fromEntries(
+            Object.entries(value).flatMap(([k, v]) =>
+              k === "required" && Array.isArray(v) && v.length === 0 ? [] : [[k, clean(v)]]
+            )
+          )
+        : value
+  return { ...Object(clean(node)) }
+}
+
+/** An `isError` result whose text tells the assistant what went wrong and what to do. */
+export const errorResult = (message: string): CallToolResult => ({
+  isError: true,
+  content: [{ type: "text", text: message }]
+})
+
+/** Builds a servable tool from its spec. */
+export const defineTool = <A, I, O, OI extends JsonObject, R>(
+  spec: ToolSpec<A, I, O, OI, R>
+): Tool<R> => {
+  const decode = Input.decoder(spec.input)
+  const encode = Schema.encode(spec.output)
+
+  const render = ({ structured, text }: ToolSuccess<O>): Effect.Effect<CallToolResult> =>
+    encode(structured).pipe(
+      Effect.orDie,
+      Effect.map((encoded) => ({
+        content: [{ type: "text", text }],
+        structuredContent: { ...encoded }
+      }))
+    )
+
+  const run = (args: A): Effect.Effect<CallToolResult, never, R> =>
+    spec.run(args).pipe(
+      Effect.flatMap(render),
+      Effect.catchTag("ToolFailure", (failure) => Effect.succeed(errorResult(failure.message))),
+      Effect.catchAllCause((cause) =>
+        Cause.isInterruptedOnly(cause)
+          ? Effect.interrupt
+          : Effect.logError(`${spec.name} failed unexpectedly`, Cause.pretty(cause)).pipe(
+              Effect.as(
+                errorResult(
+                  `${spec.name} failed because of an internal error in this server; it was logged on the server's stderr. Nothing suggests the arguments were wrong.`
+                )
+              )
+            )
+      )
+    )
+
+  return {
+    definition: {
+      name: spec.name,
+      title: spec.title,
+      description: spec.description,
+      inputSchema: toolJsonSchema(spec.input),
+      outputSchema: toolJsonSchema(spec.output),
+      annotations: { title: spec.title, ...spec.annotations }
+    },
+    call: (args) =>
+      Either.match(decode(args), {
+        onLeft: (invalid) =>
+          Effect.succeed(
+            errorResult(
+              `Invalid arguments for ${spec.name}; nothing was sent: ${invalid.problems}.`
+            )
+          ),
+        onRight: run
+      })
+  }
+}
