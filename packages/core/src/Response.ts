@@ -3,7 +3,6 @@
  * picks the failure; the body only enriches it, because error bodies are not
  * always JSON (proxies answer with HTML, some answers are empty).
  */
-import type { Headers } from "@effect/platform"
 import { Effect, Either, Option, Schema } from "effect"
 import {
   NotFound,
@@ -75,7 +74,7 @@ const fieldsOf = (detail: ValidationErrorBody["detail"]): Array<FieldError> =>
 /** Decodes one answer of PATCH /connections by its status. */
 export const decodeAnswer = (
   status: number,
-  headers: Headers.Headers,
+  headers: Readonly<Record<string, string | undefined>>,
   text: string,
   now: number,
   secrets: ReadonlyArray<string>
@@ -156,7 +155,7 @@ export const decodeAnswer = (
 export const readAnswer = <E>(
   response: {
     readonly status: number
-    readonly headers: Headers.Headers
+    readonly headers: Readonly<Record<string, string | undefined>>
     readonly text: Effect.Effect<string, E>
   },
   now: number,

@@ -7,7 +7,7 @@ import { Schema } from "effect"
 
 /** The caller's own identifier for its end customer; `null` clears it. */
 export const CustomerId = Schema.NullOr(Schema.String).annotations({
-  message: () => "must be a string, or null to clear it"
+  message: () => ({ message: "must be a string, or null to clear it", override: true })
 })
 
 /** Whether Trackstar's object webhooks are switched off for the connection. */
