@@ -1,0 +1,5 @@
+export { DEMO } from "./Demo.js"
+export type { Fault, FaultRule } from "./Faults.js"
+export type { RecordedRequest } from "./Recorder.js"
+export { type Emulator, type EmulatorOptions, start } from "./Server.js"
+export type { ConnectionState, NewConnection, SeedConnection } from "./State.js"
