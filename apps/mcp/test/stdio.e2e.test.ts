@@ -1,0 +1,223 @@
+import { spawnSync } from "node:child_process"
+import { readFileSync } from "node:fs"
+import { type Emulator, start } from "@trackstar-mcp/emulator"
+import { Ajv2020 } from "ajv/dist/2020.js"
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
+import { VERSION } from "../src/version.js"
+import { API_KEY, connect, MAIN, type Session, TOKEN } from "./support.js"
+
+let emulator: Emulator
+const sessions: Array<Session> = []
+const written: Array<string> = []
+
+beforeAll(async () => {
+  emulator = await start({
+    apiKey: API_KEY,
+    connections: [{ name: "main", accessToken: TOKEN, id: "conn_e2e" }]
+  })
+})
+afterEach(async () => {
+  for (const s of sessions.splice(0)) {
+    await s.client.close()
+    written.push(s.stderr(), ...s.received)
+    expect(s.transportErrors).toStrictEqual([])
+  }
+})
+afterAll(async () => {
+  await emulator.stop()
+  // Everything every server wrote, stdout (JSON-RPC) and stderr alike, is free of secrets.
+  const all = written.join("\n")
+  expect(all.length).toBeGreaterThan(0)
+  for (const secret of [API_KEY, TOKEN, "sk_live_WRONG_KEY_8d969eef6ecad3c29a3a629280e686cf"]) {
+    expect(all).not.toContain(secret)
+  }
+})
+
+const open = async (env: Record<string, string> = {}, args: Array<string> = []) => {
+  const session = await connect(
+    {
+      TRACKSTAR_BASE_URL: emulator.url,
+      TRACKSTAR_API_KEY: API_KEY,
+      TRACKSTAR_ACCESS_TOKEN: TOKEN,
+      ...env
+    },
+    args
+  )
+  sessions.push(session)
+  return session
+}
+const textOf = (result: { content: Array<{ type: string; text?: string }> }) =>
+  result.content.map((c) => c.text ?? "").join("\n")
+
+describe("stdio server, spawned by the SDK client", () => {
+  it("lists update_connection with schemas clients accept", async () => {
+    const { client } = await open()
+    const { tools } = await client.listTools()
+    expect(tools.map((t) => t.name)).toStrictEqual(["update_connection"])
+    const [tool] = tools
+    if (tool === undefined) throw new Error("no tool")
+    expect(tool.annotations).toMatchObject({
+      readOnlyHint: false,
+      idempotentHint: true,
+      destructiveHint: true
+    })
+    expect(tool.description).toContain("connection.deleted")
+    expect(tool.description).toContain("null clears it")
+
+    const input = tool.inputSchema
+    expect(Object.keys(input.properties ?? {})).toStrictEqual(["customer_id", "webhooks_disabled"])
+    expect(input.additionalProperties).toBe(false)
+    const text = JSON.stringify([input, tool.outputSchema])
+    expect(text).not.toMatch(/"\$ref"|"\$defs"|"type":\[/)
+    for (const property of Object.values(input.properties ?? {}))
+      expect(property).toHaveProperty("description")
+
+    // An independent JSON Schema 2020-12 validator agrees with our decoding.
+    const ajv = new Ajv2020({ strict: true, strictRequired: false })
+    const validate = ajv.compile(input)
+    expect(validate({ customer_id: "a", webhooks_disabled: true })).toBe(true)
+    expect(validate({ customer_id: null })).toBe(true)
+    expect(validate({})).toBe(true)
+    expect(validate({ webhooks_disabled: "true" })).toBe(false)
+    expect(validate({ other: 1 })).toBe(false)
+    expect(() => ajv.compile(tool.outputSchema ?? {})).not.toThrow()
+  })
+
+  it("sets a customer id and disables webhooks on the emulator", async () => {
+    const { call } = await open()
+    const first = await call({ customer_id: "acme-42" })
+    expect(first.isError).toBeFalsy()
+    expect(first.structuredContent).toMatchObject({
+      connection_id: "conn_e2e",
+      updated: true,
+      sent: { customer_id: "acme-42" },
+      target: "emulator",
+      attempts: 1
+    })
+    const requestId = first.structuredContent?.request_id
+    expect(requestId).toMatch(/^req_/)
+    expect(textOf(first)).toContain(String(requestId))
+    expect(emulator.connection(TOKEN)).toMatchObject({
+      customer_id: "acme-42",
+      webhooks_disabled: false
+    })
+
+    const second = await call({ webhooks_disabled: true })
+    expect(second.structuredContent).toMatchObject({
+      updated: true,
+      sent: { webhooks_disabled: true }
+    })
+    expect(textOf(second)).toContain("connection.deleted")
+    expect(emulator.connection(TOKEN)).toMatchObject({
+      customer_id: "acme-42",
+      webhooks_disabled: true
+    })
+
+    const clear = await call({ customer_id: null, webhooks_disabled: false })
+    expect(clear.isError).toBeFalsy()
+    expect(emulator.connection(TOKEN)).toMatchObject({
+      customer_id: null,
+      webhooks_disabled: false
+    })
+  })
+
+  it("answers bad arguments with isError and sends nothing", async () => {
+    const { call } = await open()
+    const before = emulator.requests().length
+    const result = await call({ webhooks_disabled: "yes", customer_id: 7, colour: "red" })
+    expect(result.isError).toBe(true)
+    const text = textOf(result)
+    expect(text).toContain("nothing was sent")
+    expect(text).toContain(
+      'webhooks_disabled must be true or false (a JSON boolean, not a string), got "yes"'
+    )
+    expect(text).toContain("customer_id must be a string, or null to clear it, got 7")
+    expect(text).toContain("colour is not a field that can be set")
+    expect(emulator.requests().length).toBe(before)
+  })
+
+  it("turns a Trackstar failure into an actionable isError result", async () => {
+    const { call } = await open({
+      TRACKSTAR_API_KEY: "sk_live_WRONG_KEY_8d969eef6ecad3c29a3a629280e686cf"
+    })
+    const result = await call({ customer_id: "x" })
+    expect(result.isError).toBe(true)
+    const text = textOf(result)
+    expect(text).toContain("HTTP 401")
+    expect(text).toMatch(/request id req_/)
+    expect(text).toContain("Retrying will not help")
+  })
+
+  it("starts without credentials, lists the tool, and explains what to set", async () => {
+    const { client, call } = await open({ TRACKSTAR_API_KEY: "", TRACKSTAR_ACCESS_TOKEN: "" })
+    expect((await client.listTools()).tools).toHaveLength(1)
+    const result = await call({ customer_id: "x" })
+    expect(result.isError).toBe(true)
+    expect(textOf(result)).toContain("TRACKSTAR_API_KEY is not set")
+  })
+
+  it("runs against its own emulator with --emulator", async () => {
+    const { call } = await open({ TRACKSTAR_API_KEY: "", TRACKSTAR_BASE_URL: "" }, ["--emulator"])
+    const result = await call({ webhooks_disabled: true })
+    expect(result.structuredContent).toMatchObject({ target: "emulator", updated: true })
+    expect(textOf(result)).toContain("no real Trackstar connection was changed")
+  })
+
+  it("exits cleanly when the client closes stdin", async () => {
+    const session = await connect({ TRACKSTAR_API_KEY: "" })
+    const pid = session.transport.pid
+    expect(pid).toBeTypeOf("number")
+    const exited = new Promise<number | null>((resolve) => {
+      const poll = setInterval(() => {
+        try {
+          process.kill(pid ?? 0, 0)
+        } catch {
+          clearInterval(poll)
+          resolve(0)
+        }
+      }, 20)
+    })
+    await session.client.close()
+    await expect(exited).resolves.toBe(0)
+  })
+})
+
+describe("command line", () => {
+  const run = (args: Array<string>, env: Record<string, string> = {}) =>
+    spawnSync(process.execPath, [MAIN, ...args], {
+      env: { PATH: process.env.PATH ?? "", ...env },
+      encoding: "utf8",
+      input: ""
+    })
+
+  it("prints --version and --help", () => {
+    expect(run(["--version"]).stdout.trim()).toBe(VERSION)
+    const help = run(["--help"])
+    expect(help.status).toBe(0)
+    expect(help.stdout).toContain("TRACKSTAR_API_KEY")
+    expect(help.stdout).toContain("--emulator")
+  })
+
+  it("keeps VERSION equal to package.json's", () => {
+    const pkg: unknown = JSON.parse(
+      readFileSync(new URL("../package.json", import.meta.url), "utf8")
+    )
+    expect(pkg).toMatchObject({ version: VERSION })
+  })
+
+  it("refuses an unknown flag with exit code 2", () => {
+    const result = run(["--bogus"])
+    expect(result.status).toBe(2)
+    expect(result.stderr).toContain("--bogus")
+    expect(result.stdout).toBe("")
+  })
+
+  it("refuses an insecure base URL at start-up, naming the variable and hiding the key", () => {
+    const result = run([], { TRACKSTAR_API_KEY: API_KEY, TRACKSTAR_BASE_URL: "http://example.com" })
+    expect(result.status).toBe(2)
+    expect(result.stderr).toContain("TRACKSTAR_BASE_URL")
+    expect(result.stderr).toContain("https")
+    expect(result.stdout).toBe("")
+    expect(result.stderr).not.toContain(API_KEY)
+  })
+})
