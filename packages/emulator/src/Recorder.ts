@@ -10,6 +10,17 @@ export interface RecordedRequest {
   readonly status: number
   /** Epoch milliseconds at which the request arrived. */
   readonly at: number
+  /**
+   * True when the client closed the connection before the answer was complete (it aborted or
+   * timed out); false otherwise, including for connections the emulator itself dropped.
+   */
+  readonly closedByClient: boolean
+}
+
+/** How a recorded request ended, set once it does. */
+export interface RecordedEnd {
+  readonly answered: (status: number) => void
+  readonly closedByClient: () => void
 }
 
 type Entry = { -readonly [K in keyof RecordedRequest]: RecordedRequest[K] }
@@ -22,18 +33,28 @@ export class RequestLog {
   /** Creates a log that keeps the latest `capacity` requests. */
   constructor(readonly capacity: number) {}
 
-  /** Records a request and returns a setter for the status it is eventually answered with. */
-  add(request: Omit<RecordedRequest, "status">): (status: number) => void {
-    const entry: Entry = { ...request, headers: Object.freeze({ ...request.headers }), status: 0 }
-    if (this.capacity === 0) return () => {}
+  /** Records a request and returns setters for how it ends: answered, or closed by the client. */
+  add(request: Omit<RecordedRequest, "status" | "closedByClient">): RecordedEnd {
+    const entry: Entry = {
+      ...request,
+      headers: Object.freeze({ ...request.headers }),
+      status: 0,
+      closedByClient: false
+    }
+    if (this.capacity === 0) return { answered: () => {}, closedByClient: () => {} }
     if (this.#entries.length < this.capacity) {
       this.#entries.push(entry)
     } else {
       this.#entries[this.#next] = entry
       this.#next = (this.#next + 1) % this.capacity
     }
-    return (status) => {
-      entry.status = status
+    return {
+      answered: (status) => {
+        entry.status = status
+      },
+      closedByClient: () => {
+        entry.closedByClient = true
+      }
     }
   }
 

@@ -114,6 +114,8 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
       timers.add(timer)
     })
 
+  let stopping: Promise<void> | undefined
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const at = Date.now()
     const requestId = newRequestId()
@@ -127,9 +129,15 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
     }
     const method = req.method ?? "GET"
     const headers = headersOf(req)
-    const setStatus = log.add({ requestId, method, path: target, headers, body: body.text, at })
-    res.on("finish", () => setStatus(res.statusCode))
+    const record = log.add({ requestId, method, path: target, headers, body: body.text, at })
+    // A response closed before it finished was abandoned by the client, unless we dropped it.
+    let droppedByUs = false
+    res.on("finish", () => record.answered(res.statusCode))
+    res.on("close", () => {
+      if (!res.writableFinished && !droppedByUs && stopping === undefined) record.closedByClient()
+    })
     const fault = faults.take(header(req, "x-trackstar-access-token"))
+    if (fault?.kind === "drop") droppedByUs = true
     if (fault !== undefined && (await playFault(fault, req, res, sleep))) return
     if (body.tooLarge) sendError(res, 413, "Request body too large")
     else handleApi(api, req, res, pathname, body.text)
@@ -154,7 +162,6 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
   const port = address.port
   const urlHost = isIP(host) === 6 ? `[${host}]` : host
 
-  let stopping: Promise<void> | undefined
   const stop = (): Promise<void> => {
     stopping ??= new Promise<void>((resolve, reject) => {
       for (const timer of timers) clearTimeout(timer)

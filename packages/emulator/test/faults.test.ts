@@ -75,6 +75,31 @@ describe("fault injection", () => {
     expect(emulator().requests()).toMatchObject([{ method: "PATCH", status: 0 }])
   })
 
+  it("records that the client closed a hanging request, and not a drop or an answer", async () => {
+    emulator().inject({ fault: { kind: "hang" }, times: 1 })
+    emulator().inject({ fault: { kind: "drop" }, times: 1 })
+    const controller = new AbortController()
+    const hanging = send(emulator(), "PATCH", "/connections", { signal: controller.signal })
+    while (emulator().requests().length === 0) await new Promise((r) => setImmediate(r))
+    expect(emulator().requests()[0]?.closedByClient).toBe(false)
+    controller.abort()
+    await expect(hanging).rejects.toMatchObject({ name: "AbortError" })
+    while (emulator().requests()[0]?.closedByClient !== true) {
+      await new Promise((r) => setImmediate(r))
+    }
+    await expect(patch(emulator(), {})).rejects.toThrow()
+    expect((await patch(emulator(), {})).status).toBe(200)
+    expect(
+      emulator()
+        .requests()
+        .map((r) => [r.status, r.closedByClient])
+    ).toStrictEqual([
+      [0, true],
+      [0, false],
+      [200, false]
+    ])
+  })
+
   it("sends malformed bodies with the given status and content type", async () => {
     emulator().inject({
       fault: {
