@@ -16,9 +16,18 @@ const LEVELS: Readonly<Record<string, LogLevel.LogLevel>> = {
 export const levelOf = (value: string | undefined): LogLevel.LogLevel =>
   LEVELS[value?.toLowerCase() ?? ""] ?? LogLevel.Info
 
-/** Replaces the default logger with a logfmt logger on stderr, at the given level. */
+/**
+ * Replaces the default logger with a logfmt logger on stderr at the given
+ * level. Every level still reaches other loggers (an MCP client may ask for
+ * debug logs while stderr shows only warnings).
+ */
 export const layer = (level: LogLevel.LogLevel): Layer.Layer<never> =>
   Layer.merge(
-    Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger)),
-    Logger.minimumLogLevel(level)
+    Logger.replace(
+      Logger.defaultLogger,
+      Logger.withConsoleError(Logger.logfmtLogger).pipe(
+        Logger.filterLogLevel(LogLevel.greaterThanEqual(level))
+      )
+    ),
+    Logger.minimumLogLevel(LogLevel.Debug)
   )

@@ -1,36 +1,111 @@
 /**
- * The tool registry served as an MCP server: `tools/list` returns each tool's
- * definition, `tools/call` runs the tool's effect in the server's runtime with
- * the request's abort signal, so a cancelled call interrupts its effect.
+ * One server definition for every transport: the tool registry served as an
+ * MCP `Server`. `tools/call` runs the tool's effect in the shared runtime with
+ * the request's abort signal (a cancelled call interrupts its effect), with
+ * progress and log notifications routed to the calling client.
  */
 import { Server } from "@modelcontextprotocol/sdk/server/index.js"
 import {
+  CallToolRequestParamsSchema,
   CallToolRequestSchema,
   ErrorCode,
   ListToolsRequestSchema,
-  McpError
+  type LoggingLevel,
+  McpError,
+  SetLevelRequestSchema
 } from "@modelcontextprotocol/sdk/types.js"
-import type { ManagedRuntime } from "effect"
-import type { Tool } from "./Tool.js"
+import { Effect, FiberRef, HashSet, Logger, type LogLevel, type ManagedRuntime } from "effect"
+import { z } from "zod"
+import { Progress, type Tool } from "./Tool.js"
 import { VERSION } from "./version.js"
 
 const INSTRUCTIONS =
-  "Manages Trackstar connections (a customer's connected WMS, cart or carrier system). Use update_connection to set or clear a connection's customer_id or to turn its webhooks off or on."
+  "Manages Trackstar connections (a customer's connected WMS, cart or carrier system). Use update_connection to set or clear a connection's customer_id or to turn its webhooks off or on; use dry_run to show the user the exact request first."
 
-/** Creates an MCP server for the given tools, running their effects in `runtime`. */
-export const makeServer = <R>(
-  tools: ReadonlyArray<Tool<R>>,
-  runtime: ManagedRuntime.ManagedRuntime<R, unknown>
-): Server => {
+/**
+ * `tools/call` with `arguments` left unchecked: the SDK's schema would refuse
+ * `null` or a non-object with a terse protocol error, where our decoder says
+ * what was wrong and what the tool takes.
+ */
+const LooseCallToolRequestSchema = CallToolRequestSchema.extend({
+  params: CallToolRequestParamsSchema.extend({ arguments: z.unknown().optional() })
+})
+
+const SEVERITY: ReadonlyArray<LoggingLevel> = [
+  "debug",
+  "info",
+  "notice",
+  "warning",
+  "error",
+  "critical",
+  "alert",
+  "emergency"
+]
+
+const mcpLevel = (level: LogLevel.LogLevel): LoggingLevel =>
+  level._tag === "Fatal"
+    ? "critical"
+    : level._tag === "Error"
+      ? "error"
+      : level._tag === "Warning"
+        ? "warning"
+        : level._tag === "Info"
+          ? "info"
+          : "debug"
+
+/** Counts tool calls in flight, so a shutdown can wait for them. */
+export class InFlight {
+  private active = 0
+  private waiters: Array<() => void> = []
+
+  /** Runs `task`, counted while it runs. */
+  async track<A>(task: () => Promise<A>): Promise<A> {
+    this.active += 1
+    try {
+      return await task()
+    } finally {
+      this.active -= 1
+      if (this.active === 0) for (const wake of this.waiters.splice(0)) wake()
+    }
+  }
+
+  /** Resolves when no call is in flight. */
+  idle(): Promise<void> {
+    return this.active === 0
+      ? Promise.resolve()
+      : new Promise((resolve) => this.waiters.push(resolve))
+  }
+
+  /** How many calls are in flight. */
+  get count(): number {
+    return this.active
+  }
+}
+
+/** What every server instance shares. */
+export interface ServerContext<R> {
+  readonly tools: ReadonlyArray<Tool<R>>
+  readonly runtime: ManagedRuntime.ManagedRuntime<R, unknown>
+  readonly inFlight: InFlight
+}
+
+/** Creates an MCP server for the given tools; one per stdio process or HTTP session. */
+export const createServer = <R>({ tools, runtime, inFlight }: ServerContext<R>): Server => {
   const byName = new Map(tools.map((tool) => [tool.definition.name, tool]))
   const server = new Server(
     { name: "trackstar-mcp", title: "Trackstar connections", version: VERSION },
-    { capabilities: { tools: { listChanged: false } }, instructions: INSTRUCTIONS }
+    { capabilities: { tools: { listChanged: false }, logging: {} }, instructions: INSTRUCTIONS }
   )
+  // The level the client asked for; until it asks, info and above are sent.
+  let minimum = SEVERITY.indexOf("info")
+  server.setRequestHandler(SetLevelRequestSchema, (request) => {
+    minimum = SEVERITY.indexOf(request.params.level)
+    return {}
+  })
   server.setRequestHandler(ListToolsRequestSchema, () => ({
     tools: tools.map((tool) => tool.definition)
   }))
-  server.setRequestHandler(CallToolRequestSchema, (request, extra) => {
+  server.setRequestHandler(LooseCallToolRequestSchema, (request, extra) => {
     const tool = byName.get(request.params.name)
     if (tool === undefined) {
       throw new McpError(
@@ -38,7 +113,45 @@ export const makeServer = <R>(
         `Unknown tool "${request.params.name}"; this server has: ${[...byName.keys()].join(", ")}`
       )
     }
-    return runtime.runPromise(tool.call(request.params.arguments ?? {}), { signal: extra.signal })
+    // Effect logs of this call also go to the calling client, at the level it chose.
+    const clientLogger = Logger.make(({ logLevel, message, annotations }) => {
+      const level = mcpLevel(logLevel)
+      if (SEVERITY.indexOf(level) < minimum) return
+      const data = {
+        message: Array.isArray(message) ? message.join(" ") : message,
+        ...Object.fromEntries(annotations)
+      }
+      void extra
+        .sendNotification({
+          method: "notifications/message",
+          params: { level, logger: "trackstar", data }
+        })
+        .catch(() => undefined)
+    })
+    const token = extra._meta?.progressToken
+    let step = 0
+    const progress = Progress.of({
+      report: (message) =>
+        token === undefined
+          ? Effect.void
+          : Effect.promise(() =>
+              extra
+                .sendNotification({
+                  method: "notifications/progress",
+                  params: { progressToken: token, progress: ++step, message }
+                })
+                .catch(() => undefined)
+            )
+    })
+    // No arguments and `null` arguments both mean "none given".
+    const effect = tool
+      .call(request.params.arguments ?? {})
+      .pipe(
+        Effect.provideService(Progress, progress),
+        Effect.locallyWith(FiberRef.currentLoggers, HashSet.add(clientLogger)),
+        Effect.annotateLogs("tool", tool.definition.name)
+      )
+    return inFlight.track(() => runtime.runPromise(effect, { signal: extra.signal }))
   })
   return server
 }

@@ -9,12 +9,18 @@ import type {
   ToolAnnotations
 } from "@modelcontextprotocol/sdk/types.js"
 import { Input } from "@trackstar-mcp/core"
-import { Cause, Data, Effect, Either, JSONSchema, Schema } from "effect"
+import { Cause, Context, Data, Effect, Either, JSONSchema, Schema } from "effect"
 
 type JsonObject = { readonly [key: string]: unknown }
 
 /** A failure a tool reports to the assistant as an `isError` result. */
 export class ToolFailure extends Data.TaggedError("ToolFailure")<{ readonly message: string }> {}
+
+/** Reports progress of the running call to the client, when it asked for progress. */
+export class Progress extends Context.Tag("trackstar-mcp/Progress")<
+  Progress,
+  { readonly report: (message: string) => Effect.Effect<void> }
+>() {}
 
 /** What a successful run returns: the structured result and a short summary. */
 export interface ToolSuccess<O> {

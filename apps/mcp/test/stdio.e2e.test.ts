@@ -65,7 +65,13 @@ describe("stdio server, spawned by the SDK client", () => {
     expect(tool.description).toContain("null clears it")
 
     const input = tool.inputSchema
-    expect(Object.keys(input.properties ?? {})).toStrictEqual(["customer_id", "webhooks_disabled"])
+    expect(Object.keys(input.properties ?? {})).toStrictEqual([
+      "customer_id",
+      "webhooks_disabled",
+      "connection",
+      "dry_run"
+    ])
+    expect(input.properties?.connection).toMatchObject({ enum: ["default"] })
     expect(input.additionalProperties).toBe(false)
     const text = JSON.stringify([input, tool.outputSchema])
     expect(text).not.toMatch(/"\$ref"|"\$defs"|"type":\[/)
@@ -88,9 +94,15 @@ describe("stdio server, spawned by the SDK client", () => {
     const first = await call({ customer_id: "acme-42" })
     expect(first.isError).toBeFalsy()
     expect(first.structuredContent).toMatchObject({
+      dry_run: false,
+      connection: "default",
       connection_id: "conn_e2e",
       updated: true,
-      sent: { customer_id: "acme-42" },
+      request: {
+        method: "PATCH",
+        url: `${emulator.url}/connections`,
+        body: { customer_id: "acme-42" }
+      },
       target: "emulator",
       attempts: 1
     })
@@ -105,7 +117,7 @@ describe("stdio server, spawned by the SDK client", () => {
     const second = await call({ webhooks_disabled: true })
     expect(second.structuredContent).toMatchObject({
       updated: true,
-      sent: { webhooks_disabled: true }
+      request: { body: { webhooks_disabled: true } }
     })
     expect(textOf(second)).toContain("connection.deleted")
     expect(emulator.connection(TOKEN)).toMatchObject({

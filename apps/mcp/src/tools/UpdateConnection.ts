@@ -1,64 +1,154 @@
 /**
  * The `update_connection` tool: schema, annotations, description, handler.
  */
-import { type Errors, Schemas } from "@trackstar-mcp/core"
+import { type Errors, Schemas, type TrackstarClient } from "@trackstar-mcp/core"
 import { Effect, Either, Schema } from "effect"
 import { Trackstar } from "../Config.js"
 import { defineTool, ToolFailure } from "../Tool.js"
 
-/** The tool's arguments: exactly the PATCH /connections body. */
-export const UpdateConnectionArgs = Schema.Struct(Schemas.UpdateConnectionRequest.fields)
+/** How the tool is shaped for this server's configuration. */
+export interface UpdateConnectionToolOptions {
+  /** Configured connection names: the allowed values of `connection`. */
+  readonly connections: ReadonlyArray<string>
+  readonly defaultConnection: string | undefined
+  /** No `anyOf` in the input schema, for clients that refuse it: `clear_customer_id` replaces `customer_id: null`. */
+  readonly compatibleSchema: boolean
+}
 
-/** The structured result of a successful call. */
+const dryRun = Schema.optionalWith(Schema.Boolean, { exact: true }).annotations({
+  description:
+    "true: send nothing; return exactly the request that would be sent (method, URL, body, header names with secret values redacted)."
+})
+
+const connectionField = (names: ReadonlyArray<string>, defaultConnection: string | undefined) => {
+  const [first, ...rest] = names
+  const description = `Which configured connection to update: ${names.map((n) => JSON.stringify(n)).join(", ")}. ${
+    defaultConnection === undefined
+      ? "Required: there is no default."
+      : `Default: "${defaultConnection}".`
+  }`
+  const literal: Schema.Schema<string> =
+    first === undefined
+      ? Schema.String.pipe(
+          Schema.filter(() => false, {
+            message: () => "cannot be used: no connections are configured"
+          })
+        )
+      : Schema.Literal(first, ...rest).annotations({
+          message: () => ({
+            message: `must be one of the configured connections: ${names.join(", ")}`,
+            override: true
+          })
+        })
+  return Schema.optionalWith(literal, { exact: true }).annotations({ description })
+}
+
+const clearCustomerId = Schema.optionalWith(Schema.Boolean, { exact: true }).annotations({
+  description: "true clears the stored customer_id. Do not combine with customer_id."
+})
+
+const compatibleCustomerId = Schema.optionalWith(Schema.String, { exact: true }).annotations({
+  description:
+    "Your own identifier for the end customer behind this connection, stored on the connection. Omit to leave it unchanged; use clear_customer_id to clear it."
+})
+
+/** The tool's arguments, whichever schema variant advertised them. */
+interface Args {
+  readonly customer_id?: string | null
+  readonly clear_customer_id?: boolean
+  readonly webhooks_disabled?: boolean
+  readonly connection?: string
+  readonly dry_run?: boolean
+}
+
+/** The arguments schemas: the API's own shape, and the variant without `anyOf`. */
+const argsSchemas = (options: UpdateConnectionToolOptions) => {
+  const { customer_id, webhooks_disabled } = Schemas.UpdateConnectionRequest.fields
+  const connection = connectionField(options.connections, options.defaultConnection)
+  return {
+    standard: Schema.Struct({ customer_id, webhooks_disabled, connection, dry_run: dryRun }),
+    compatible: Schema.Struct({
+      customer_id: compatibleCustomerId,
+      clear_customer_id: clearCustomerId,
+      webhooks_disabled,
+      connection,
+      dry_run: dryRun
+    })
+  }
+}
+
+/** The structured result: what was (or would be) sent, and Trackstar's answer when it was sent. */
 export const UpdateConnectionOutput = Schema.Struct({
-  connection_id: Schema.String.annotations({
-    description: "Trackstar's id of the connection that was updated."
+  dry_run: Schema.Boolean.annotations({ description: "true when nothing was sent." }),
+  connection: Schema.String.annotations({
+    description: "The configured connection name that was used."
   }),
-  updated: Schema.Boolean.annotations({
-    description: "Whether Trackstar reports that the connection was updated."
+  target: Schema.Literal("trackstar", "emulator").annotations({
+    description:
+      '"emulator" when the server runs against the local Trackstar emulator (no real connection changes).'
+  }),
+  request: Schema.Struct({
+    method: Schema.Literal("PATCH"),
+    url: Schema.String,
+    headers: Schema.Record({ key: Schema.String, value: Schema.String }).annotations({
+      description: "Header names and values; secret values are shown as <redacted>."
+    }),
+    body: Schema.Struct(Schemas.UpdateConnectionRequest.fields)
+  }).annotations({ description: "The request that was sent, or would be sent on a dry run." }),
+  connection_id: Schema.optionalWith(Schema.String, { exact: true }).annotations({
+    description: "Trackstar's id of the updated connection (absent on a dry run)."
+  }),
+  updated: Schema.optionalWith(Schema.Boolean, { exact: true }).annotations({
+    description: "Whether Trackstar reports that the connection was updated (absent on a dry run)."
   }),
   request_id: Schema.optionalWith(Schema.String, { exact: true }).annotations({
     description: "Trackstar's X-Request-Id for this update; quote it to Trackstar support."
   }),
-  sent: Schema.Struct(Schemas.UpdateConnectionRequest.fields).annotations({
-    description: "The fields that were sent to Trackstar."
-  }),
-  target: Schema.Literal("trackstar", "emulator").annotations({
-    description:
-      '"emulator" when the server runs against the local Trackstar emulator (no real connection changed).'
-  }),
-  attempts: Schema.Number.annotations({
+  attempts: Schema.optionalWith(Schema.Number, { exact: true }).annotations({
     description: "Requests it took; more than 1 when a transient failure was retried."
   })
 })
 
-const DESCRIPTION = `Update a Trackstar connection: set or clear its customer_id, or turn its webhooks off or on.
+const description = (
+  options: UpdateConnectionToolOptions
+) => `Update a Trackstar connection: set or clear its customer_id, or turn its webhooks off or on.
 
-A connection is one end customer's integrated warehouse (WMS), cart or carrier system in Trackstar; the access token configured for this server selects which one. Only the fields you pass change; omit a field to leave it as it is.
+A connection is one end customer's integrated warehouse (WMS), cart or carrier system in Trackstar. ${
+  options.connections.length > 1
+    ? "Choose it with `connection`; the allowed names are listed in the schema."
+    : "This server is configured for one connection, used by default."
+} Only the fields you pass change; omit a field to leave it as it is. At least one of customer_id${
+  options.compatibleSchema ? ", clear_customer_id" : ""
+} or webhooks_disabled is required.
 
-- customer_id: your own identifier for the end customer, stored on the connection. A string sets it; null clears it.
+- customer_id: your own identifier for the end customer, stored on the connection. ${
+  options.compatibleSchema
+    ? "To clear it, pass clear_customer_id: true."
+    : "A string sets it; null clears it."
+}
 - webhooks_disabled: true stops Trackstar sending create and update webhooks for this connection's objects (for example order.created, inventory updates), so downstream systems stop hearing about changes until it is set back to false. Connection-level webhooks (for example connection.deleted) are still sent. false resumes the object webhooks.
+- dry_run: true returns the exact request without sending it; use it to confirm with the user first.
 
 Repeating the same update is safe: the result is the same. The result gives the connection id, whether Trackstar updated it, and Trackstar's request id (quote it to Trackstar support). Failures come back as errors that say what was wrong and whether retrying can help.`
 
-const describeChanges = (sent: Schemas.UpdateConnectionRequest): string => {
+const describeChanges = (body: Schemas.UpdateConnectionRequest): string => {
   const parts: Array<string> = []
-  if (sent.customer_id === null) parts.push("customer_id cleared")
-  else if (sent.customer_id !== undefined)
-    parts.push(`customer_id set to ${JSON.stringify(sent.customer_id)}`)
-  if (sent.webhooks_disabled === true) {
+  if (body.customer_id === null) parts.push("customer_id cleared")
+  else if (body.customer_id !== undefined)
+    parts.push(`customer_id set to ${JSON.stringify(body.customer_id)}`)
+  if (body.webhooks_disabled === true) {
     parts.push(
       "webhooks disabled: Trackstar stops sending create/update webhooks (such as order.created) for this connection; connection webhooks (such as connection.deleted) still arrive"
     )
-  } else if (sent.webhooks_disabled === false)
+  } else if (body.webhooks_disabled === false)
     parts.push("webhooks enabled: create/update webhooks resume")
-  return parts.length === 0 ? "no fields were given" : parts.join("; ")
+  return parts.join("; ")
 }
 
 const ADVICE: Readonly<Record<Errors.TrackstarError["_tag"], string>> = {
   InvalidRequest: "Fix the arguments and call again.",
   Unauthorized:
-    "Retrying will not help: the user must correct the credentials (TRACKSTAR_API_KEY, TRACKSTAR_ACCESS_TOKEN) in this MCP server's configuration.",
+    "Retrying will not help: the user must correct the credentials (TRACKSTAR_API_KEY and the connection's access token) in this MCP server's configuration.",
   NotFound: "Retrying will not help; check that the connection still exists in Trackstar.",
   ValidationFailed: "Fix the listed fields and call again.",
   RateLimited: "Wait the advised time, then call again.",
@@ -74,49 +164,118 @@ const ADVICE: Readonly<Record<Errors.TrackstarError["_tag"], string>> = {
 export const renderFailure = (error: Errors.TrackstarError): string =>
   `${error.message} ${ADVICE[error._tag]}`
 
-/** The `update_connection` tool. */
-export const updateConnection = defineTool({
-  name: "update_connection",
-  title: "Update Trackstar connection",
-  description: DESCRIPTION,
-  annotations: {
-    readOnlyHint: false,
-    destructiveHint: true,
-    idempotentHint: true,
-    openWorldHint: true
-  },
-  input: UpdateConnectionArgs,
-  output: UpdateConnectionOutput,
-  run: (args) =>
-    Effect.gen(function* () {
-      const { target, client } = yield* Trackstar
-      if (Either.isLeft(client)) return yield* new ToolFailure({ message: client.left })
-      const result = yield* client.right
-        .updateConnection(args)
-        .pipe(Effect.mapError((error) => new ToolFailure({ message: renderFailure(error) })))
-      const emulated = target === "emulator"
-      const head = result.updated
-        ? `Updated connection ${result.id}: ${describeChanges(args)}.`
-        : `Trackstar answered that connection ${result.id} was not updated; it may already have had these values (${describeChanges(args)}).`
-      const text = [
-        emulated ? `[emulator] ${head}` : head,
-        result.requestId === undefined ? undefined : `Request id: ${result.requestId}.`,
-        emulated
-          ? "This ran against the local Trackstar emulator; no real Trackstar connection was changed."
-          : undefined
-      ]
-        .filter((line) => line !== undefined)
-        .join(" ")
+const fail = (message: string) => Effect.fail(new ToolFailure({ message }))
+
+/** The PATCH body the arguments ask for, or why they ask for nothing sendable. */
+const bodyOf = (args: Args): Either.Either<Schemas.UpdateConnectionRequest, string> => {
+  if (args.clear_customer_id === true && args.customer_id !== undefined) {
+    return Either.left("Pass either customer_id or clear_customer_id: true, not both.")
+  }
+  const customerId = args.clear_customer_id === true ? null : args.customer_id
+  const body = {
+    ...(customerId === undefined ? {} : { customer_id: customerId }),
+    ...(args.webhooks_disabled === undefined ? {} : { webhooks_disabled: args.webhooks_disabled })
+  }
+  return Object.keys(body).length === 0
+    ? Either.left(
+        "Nothing to update: pass customer_id (a string to set it, or null to clear it) and/or webhooks_disabled (true or false)."
+      )
+    : Either.right(body)
+}
+
+/** Picks the connection a call addresses, with a message that lists the choices when it cannot. */
+const connectionFor = (setup: Context, name: string | undefined) => {
+  const chosen = name ?? setup.defaultConnection
+  const names = setup.connections.map((c) => c.name).join(", ")
+  if (setup.connections.length === 0) {
+    return fail(
+      "No access token is configured: set TRACKSTAR_ACCESS_TOKEN (or TRACKSTAR_ACCESS_TOKEN_<NAME> for named connections) in this MCP server's environment, then restart it."
+    )
+  }
+  const found = setup.connections.find((c) => c.name === chosen)
+  return found === undefined
+    ? fail(`Name the connection to update with \`connection\`: one of ${names}.`)
+    : Effect.succeed(found)
+}
+
+type Context = typeof Trackstar.Service
+
+const summary = (
+  connection: string,
+  body: Schemas.UpdateConnectionRequest,
+  result: TrackstarClient.UpdateConnectionResult,
+  emulated: boolean
+) => {
+  const head = result.updated
+    ? `Updated connection "${connection}" (${result.id}): ${describeChanges(body)}.`
+    : `Trackstar answered that connection "${connection}" (${result.id}) was not updated; it may already have had these values (${describeChanges(body)}).`
+  return [
+    emulated ? `[emulator] ${head}` : head,
+    result.requestId === undefined ? undefined : `Request id: ${result.requestId}.`,
+    emulated
+      ? "This ran against the local Trackstar emulator; no real Trackstar connection was changed."
+      : undefined
+  ]
+    .filter((line) => line !== undefined)
+    .join(" ")
+}
+
+/** Runs one call: decoded arguments in, structured result or failure out. */
+const run = (args: Args) =>
+  Effect.gen(function* () {
+    const setup = yield* Trackstar
+    const body = yield* Either.match(bodyOf(args), { onLeft: fail, onRight: Effect.succeed })
+    if (Either.isLeft(setup.client)) return yield* fail(setup.client.left)
+    const client = setup.client.right
+    const connection = yield* connectionFor(setup, args.connection)
+    const request = yield* client
+      .prepareUpdate(body, { accessToken: connection.accessToken })
+      .pipe(Effect.mapError((error) => new ToolFailure({ message: renderFailure(error) })))
+    const common = { connection: connection.name, target: setup.target, request }
+    const emulated = setup.target === "emulator"
+    if (args.dry_run === true) {
       return {
-        text,
-        structured: {
-          connection_id: result.id,
-          updated: result.updated,
-          ...(result.requestId === undefined ? {} : { request_id: result.requestId }),
-          sent: args,
-          target,
-          attempts: result.attempts
-        }
+        structured: { dry_run: true, ...common },
+        text: `Dry run: nothing was sent. For connection "${connection.name}" this would send ${request.method} ${request.url} with body ${JSON.stringify(
+          body
+        )} and headers ${Object.keys(request.headers).join(", ")} (secret values redacted): ${describeChanges(body)}.${
+          emulated ? " (Target: the local Trackstar emulator.)" : ""
+        }`
       }
-    })
-})
+    }
+    const result = yield* client
+      .updateConnection(body, { accessToken: connection.accessToken })
+      .pipe(Effect.mapError((error) => new ToolFailure({ message: renderFailure(error) })))
+    return {
+      structured: {
+        dry_run: false,
+        ...common,
+        connection_id: result.id,
+        updated: result.updated,
+        ...(result.requestId === undefined ? {} : { request_id: result.requestId }),
+        attempts: result.attempts
+      },
+      text: summary(connection.name, body, result, emulated)
+    }
+  })
+
+/** The `update_connection` tool for a configuration. */
+export const makeUpdateConnection = (options: UpdateConnectionToolOptions) => {
+  const common = {
+    name: "update_connection",
+    title: "Update Trackstar connection",
+    description: description(options),
+    annotations: {
+      readOnlyHint: false,
+      destructiveHint: true,
+      idempotentHint: true,
+      openWorldHint: true
+    },
+    output: UpdateConnectionOutput,
+    run
+  }
+  const schemas = argsSchemas(options)
+  return options.compatibleSchema
+    ? defineTool({ ...common, input: schemas.compatible })
+    : defineTool({ ...common, input: schemas.standard })
+}

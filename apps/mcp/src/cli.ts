@@ -1,0 +1,218 @@
+#!/usr/bin/env node
+/**
+ * The `trackstar-mcp` command: parses flags, checks the configuration, builds
+ * the runtime once, serves the tools over stdio (default) or Streamable HTTP,
+ * and shuts down cleanly. Logs go to stderr only.
+ */
+import { parseArgs } from "node:util"
+import { FetchHttpClient } from "@effect/platform"
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
+import { Cause, Exit, Layer, ManagedRuntime, Option, Redacted } from "effect"
+import * as Config from "./Config.js"
+import * as Logger from "./Logger.js"
+import { createServer, InFlight } from "./Server.js"
+import { makeUpdateConnection } from "./tools/UpdateConnection.js"
+import { VERSION } from "./version.js"
+
+const USAGE = `trackstar-mcp ${VERSION}: an MCP server with the tool update_connection for Trackstar connections.
+
+Usage:
+  trackstar-mcp [options]                 serve MCP over stdio (what desktop clients start)
+  trackstar-mcp --http [--port N] [...]   serve MCP over Streamable HTTP at /mcp
+
+Options:
+  --emulator              run against a local Trackstar emulator started in-process, with
+                          demo connections: try the tool with no Trackstar account
+  --config FILE           JSON file of named connections (or TRACKSTAR_MCP_CONFIG):
+                          {"defaultConnection": "acme", "connections": {"acme": {"accessToken": "..."},
+                           "globex": {"accessTokenEnv": "GLOBEX_TOKEN"}}}
+  --compatible-schema     advertise an input schema without anyOf, for clients that refuse it
+                          (clear_customer_id: true replaces customer_id: null), or
+                          TRACKSTAR_MCP_COMPATIBLE_SCHEMA=1
+  --http                  serve Streamable HTTP instead of stdio
+  --host HOST             address to bind with --http (default 127.0.0.1)
+  --port N                port for --http (default 8808; 0 picks a free one)
+  --auth-token TOKEN      bearer token required on every HTTP request (prefer the variable
+                          TRACKSTAR_MCP_AUTH_TOKEN); required to bind a non-loopback address
+  --allowed-origins LIST  comma-separated Origin values to accept besides loopback ones
+                          (or TRACKSTAR_MCP_ALLOWED_ORIGINS)
+  --allowed-hosts LIST    comma-separated Host values to accept besides the bound address and
+                          loopback names, e.g. behind a proxy (or TRACKSTAR_MCP_ALLOWED_HOSTS)
+  --help                  show this help
+  --version               show the version
+
+Environment:
+  TRACKSTAR_API_KEY              your organisation's API key (required for real calls)
+  TRACKSTAR_ACCESS_TOKEN         the access token of the connection named "default"
+  TRACKSTAR_ACCESS_TOKEN_<NAME>  the access token of the connection named <name>
+                                 (lower-cased, _ read as -), e.g. TRACKSTAR_ACCESS_TOKEN_ACME
+  TRACKSTAR_DEFAULT_CONNECTION   the connection used when a call names none
+  TRACKSTAR_BASE_URL             default https://production.trackstarhq.com (https only,
+                                 except loopback)
+  TRACKSTAR_TIMEOUT_MS           per-request timeout, default 10000
+  TRACKSTAR_DEADLINE_MS          whole-call deadline with retries, default 60000
+  TRACKSTAR_MAX_ATTEMPTS         attempts per call, default 5 (1 = no retries)
+  TRACKSTAR_RETRY_BASE_DELAY_MS  first backoff delay, default 250
+  TRACKSTAR_RETRY_MAX_DELAY_MS   longest computed backoff, default 10000
+  TRACKSTAR_WRITES_PER_SECOND    client-side pacing per access token, default 50 (0 = off)
+  TRACKSTAR_LOG_LEVEL            debug | info | warning | error | none (stderr), default info
+`
+
+const fail = (message: string): never => {
+  process.stderr.write(`trackstar-mcp: ${message}\n`)
+  process.exit(2)
+}
+
+const log = (message: string) => process.stderr.write(`trackstar-mcp: ${message}\n`)
+
+const parse = () => {
+  try {
+    return parseArgs({
+      options: {
+        emulator: { type: "boolean", default: false },
+        config: { type: "string" },
+        "compatible-schema": { type: "boolean", default: false },
+        http: { type: "boolean", default: false },
+        host: { type: "string", default: "127.0.0.1" },
+        port: { type: "string", default: "8808" },
+        "auth-token": { type: "string" },
+        "allowed-origins": { type: "string" },
+        "allowed-hosts": { type: "string" },
+        help: { type: "boolean", default: false },
+        version: { type: "boolean", default: false }
+      },
+      strict: true,
+      allowPositionals: false
+    }).values
+  } catch (error) {
+    return fail(
+      `${error instanceof Error ? error.message : String(error)}\nRun trackstar-mcp --help for the options.`
+    )
+  }
+}
+
+const list = (value: string | undefined): Array<string> =>
+  (value ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "")
+
+const portOf = (value: string): number => {
+  const port = Number(value)
+  return Number.isInteger(port) && port >= 0 && port <= 65535
+    ? port
+    : fail(`--port must be a whole number from 0 to 65535, got "${value}"`)
+}
+
+/** How long a shutdown waits for calls in flight. */
+const GRACE_MILLIS = 10_000
+
+const main = async () => {
+  const flags = parse()
+  if (flags.help) return void process.stdout.write(USAGE)
+  if (flags.version) return void process.stdout.write(`${VERSION}\n`)
+  const env = process.env
+  const port = portOf(flags.port)
+  const authTokenValue = flags["auth-token"] ?? env.TRACKSTAR_MCP_AUTH_TOKEN
+  const authToken =
+    authTokenValue === undefined || authTokenValue.trim() === ""
+      ? undefined
+      : Redacted.make(authTokenValue)
+
+  // Loaded only when asked for, so a plain stdio start loads less.
+  const emulator = flags.emulator
+    ? await (await import("@trackstar-mcp/emulator")).start()
+    : undefined
+  if (emulator !== undefined)
+    log(`using the local Trackstar emulator at ${emulator.url} (demo data, no account needed)`)
+
+  const runtime = ManagedRuntime.make(
+    Layer.mergeAll(
+      Config.layer({
+        env,
+        configFile: flags.config,
+        emulator: emulator && {
+          url: emulator.url,
+          apiKey: emulator.apiKey,
+          connections: emulator.connections()
+        }
+      }),
+      Logger.layer(Logger.levelOf(env.TRACKSTAR_LOG_LEVEL))
+    ).pipe(Layer.provide(FetchHttpClient.layer))
+  )
+  const setup = await runtime.runPromiseExit(Config.Trackstar)
+  if (Exit.isFailure(setup)) {
+    await emulator?.stop()
+    return fail(
+      Option.match(Cause.failureOption(setup.cause), {
+        onNone: () => `could not start: ${Cause.pretty(setup.cause)}`,
+        onSome: (error) => error.message
+      })
+    )
+  }
+  const { connections, defaultConnection, client, target } = setup.value
+  log(
+    `${VERSION}: ${client._tag === "Right" ? `${target} at ${client.right.baseUrl.origin}` : "no TRACKSTAR_API_KEY, calls will explain what to set"}; connections: ${
+      connections.map((c) => c.name).join(", ") || "none"
+    }${defaultConnection === undefined ? "" : ` (default ${defaultConnection})`}`
+  )
+
+  const tool = makeUpdateConnection({
+    connections: connections.map((c) => c.name),
+    defaultConnection,
+    compatibleSchema:
+      flags["compatible-schema"] ||
+      ["1", "true"].includes(env.TRACKSTAR_MCP_COMPATIBLE_SCHEMA ?? "")
+  })
+  const inFlight = new InFlight()
+  const context = { tools: [tool], runtime, inFlight }
+
+  let stop: () => Promise<void>
+  if (flags.http) {
+    const { serveHttp } = await import("./Http.js")
+    const endpoint = await serveHttp({
+      host: flags.host,
+      port,
+      authToken,
+      allowedOrigins: list(flags["allowed-origins"] ?? env.TRACKSTAR_MCP_ALLOWED_ORIGINS),
+      allowedHosts: list(flags["allowed-hosts"] ?? env.TRACKSTAR_MCP_ALLOWED_HOSTS),
+      createServer: () => createServer(context),
+      inFlight,
+      log
+    }).catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)))
+    log(
+      `listening on ${endpoint.url} (health: ${endpoint.url.replace(/\/mcp$/, "/healthz")})${authToken ? ", bearer token required" : ""}`
+    )
+    stop = () => endpoint.close(GRACE_MILLIS)
+  } else {
+    const server = createServer(context)
+    await server.connect(new StdioServerTransport())
+    // stdin closing means the client is gone: nobody is left to answer.
+    process.stdin.on("end", () => void shutdown(0))
+    process.stdin.on("close", () => void shutdown(0))
+    stop = async () => {
+      await Promise.race([
+        inFlight.idle(),
+        new Promise((resolve) => setTimeout(resolve, GRACE_MILLIS).unref())
+      ])
+      await server.close()
+    }
+  }
+
+  let closing = false
+  const shutdown = async (code: number) => {
+    if (closing) return
+    closing = true
+    if (inFlight.count > 0) log(`shutting down; waiting for ${inFlight.count} call(s) in flight`)
+    await stop().catch(() => undefined)
+    await runtime.dispose().catch(() => undefined)
+    await emulator?.stop()
+    process.exit(code)
+  }
+  process.on("SIGINT", () => void shutdown(0))
+  process.on("SIGTERM", () => void shutdown(0))
+}
+
+main().catch((error: unknown) =>
+  fail(`could not start: ${error instanceof Error ? error.message : String(error)}`)
+)
