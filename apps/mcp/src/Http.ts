@@ -14,7 +14,7 @@ import type { Server } from "@modelcontextprotocol/sdk/server/index.js"
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js"
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js"
 import { Redacted } from "effect"
-import type { InFlight } from "./Server.js"
+import { connect, InFlight } from "./Server.js"
 import { VERSION } from "./version.js"
 
 /** How the HTTP endpoint is served. */
@@ -102,6 +102,9 @@ export const serveHttp = async (options: HttpOptions): Promise<HttpEndpoint> => 
   const refusal = checkBinding(options.host, options.authToken)
   if (refusal !== undefined) throw new Error(refusal)
   const sessions = new Map<string, Session>()
+  // POSTs being answered: a call's result is written after its effect ends, so
+  // shutdown waits for the responses, not only for the effects.
+  const posts = new InFlight()
   let draining = false
   let allowedHosts = new Set<string>()
 
@@ -121,7 +124,7 @@ export const serveHttp = async (options: HttpOptions): Promise<HttpEndpoint> => 
     transport.onclose = () => {
       if (transport.sessionId !== undefined) sessions.delete(transport.sessionId)
     }
-    await server.connect(transport)
+    await connect(server, transport)
     await transport.handleRequest(req, res, body)
   }
 
@@ -160,7 +163,9 @@ export const serveHttp = async (options: HttpOptions): Promise<HttpEndpoint> => 
       if (session === undefined)
         return sendJsonRpcError(res, 404, "Session not found: start a new one with initialize")
       session.lastSeen = Date.now()
-      return session.transport.handleRequest(req, res, body)
+      return req.method === "POST"
+        ? posts.track(() => session.transport.handleRequest(req, res, body))
+        : session.transport.handleRequest(req, res, body)
     }
     if (req.method === "POST" && isInitializeRequest(body)) return startSession(req, res, body)
     return sendJsonRpcError(
@@ -248,7 +253,7 @@ export const serveHttp = async (options: HttpOptions): Promise<HttpEndpoint> => 
       http.closeIdleConnections()
       let timer: NodeJS.Timeout | undefined
       await Promise.race([
-        options.inFlight.idle(),
+        Promise.all([options.inFlight.idle(), posts.idle()]),
         new Promise<void>((resolve) => {
           timer = setTimeout(resolve, graceMillis)
         })

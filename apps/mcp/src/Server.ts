@@ -5,17 +5,17 @@
  * progress and log notifications routed to the calling client.
  */
 import { Server } from "@modelcontextprotocol/sdk/server/index.js"
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
 import {
-  CallToolRequestParamsSchema,
   CallToolRequestSchema,
   ErrorCode,
+  type JSONRPCMessage,
   ListToolsRequestSchema,
   type LoggingLevel,
   McpError,
   SetLevelRequestSchema
 } from "@modelcontextprotocol/sdk/types.js"
 import { Effect, FiberRef, HashSet, Logger, type LogLevel, type ManagedRuntime } from "effect"
-import { z } from "zod"
 import { Progress, type Tool } from "./Tool.js"
 import { VERSION } from "./version.js"
 
@@ -23,13 +23,27 @@ const INSTRUCTIONS =
   "Manages Trackstar connections (a customer's connected WMS, cart or carrier system). Use update_connection to set or clear a connection's customer_id or to turn its webhooks off or on; use dry_run to show the user the exact request first."
 
 /**
- * `tools/call` with `arguments` left unchecked: the SDK's schema would refuse
- * `null` or a non-object with a terse protocol error, where our decoder says
- * what was wrong and what the tool takes.
+ * `tools/call` with `arguments: null` means "no arguments" to the clients that
+ * send it, but the SDK refuses it with a schema error before any handler runs.
+ * Rewriting it to absent lets the tool answer as for no arguments.
  */
-const LooseCallToolRequestSchema = CallToolRequestSchema.extend({
-  params: CallToolRequestParamsSchema.extend({ arguments: z.unknown().optional() })
-})
+const withoutNullArguments = (message: JSONRPCMessage): JSONRPCMessage => {
+  if (
+    !("method" in message) ||
+    message.method !== "tools/call" ||
+    message.params?.arguments !== null
+  )
+    return message
+  const { arguments: _, ...params } = message.params
+  return { ...message, params }
+}
+
+/** Connects a server to a transport, normalising what quirky clients send. */
+export const connect = async (server: Server, transport: Transport): Promise<void> => {
+  await server.connect(transport)
+  const handle = transport.onmessage
+  transport.onmessage = (message, extra) => handle?.(withoutNullArguments(message), extra)
+}
 
 const SEVERITY: ReadonlyArray<LoggingLevel> = [
   "debug",
@@ -105,7 +119,7 @@ export const createServer = <R>({ tools, runtime, inFlight }: ServerContext<R>):
   server.setRequestHandler(ListToolsRequestSchema, () => ({
     tools: tools.map((tool) => tool.definition)
   }))
-  server.setRequestHandler(LooseCallToolRequestSchema, (request, extra) => {
+  server.setRequestHandler(CallToolRequestSchema, (request, extra) => {
     const tool = byName.get(request.params.name)
     if (tool === undefined) {
       throw new McpError(

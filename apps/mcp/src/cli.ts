@@ -10,7 +10,7 @@ import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 import { Cause, Exit, Layer, ManagedRuntime, Option, Redacted } from "effect"
 import * as Config from "./Config.js"
 import * as Logger from "./Logger.js"
-import { createServer, InFlight } from "./Server.js"
+import { connect, createServer, InFlight } from "./Server.js"
 import { makeUpdateConnection } from "./tools/UpdateConnection.js"
 import { VERSION } from "./version.js"
 
@@ -186,7 +186,7 @@ const main = async () => {
     stop = () => endpoint.close(GRACE_MILLIS)
   } else {
     const server = createServer(context)
-    await server.connect(new StdioServerTransport())
+    await connect(server, new StdioServerTransport())
     // stdin closing means the client is gone: nobody is left to answer.
     process.stdin.on("end", () => void shutdown(0))
     process.stdin.on("close", () => void shutdown(0))
@@ -195,6 +195,9 @@ const main = async () => {
         inFlight.idle(),
         new Promise((resolve) => setTimeout(resolve, GRACE_MILLIS).unref())
       ])
+      // A finished call's response is sent in the callbacks after its effect ends;
+      // closing the server first would drop it.
+      await new Promise((resolve) => setImmediate(resolve))
       await server.close()
     }
   }
@@ -207,6 +210,8 @@ const main = async () => {
     await stop().catch(() => undefined)
     await runtime.dispose().catch(() => undefined)
     await emulator?.stop()
+    // Pipes are written asynchronously: let the last responses reach the client before exiting.
+    await new Promise((resolve) => process.stdout.write("", resolve))
     process.exit(code)
   }
   process.on("SIGINT", () => void shutdown(0))

@@ -5,6 +5,7 @@ import { Ajv2020 } from "ajv/dist/2020.js"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import { VERSION } from "../src/version.js"
 import { API_KEY, connect, MAIN, type Session, TOKEN } from "./support.js"
+import { until } from "./wait.js"
 
 let emulator: Emulator
 const sessions: Array<Session> = []
@@ -191,6 +192,20 @@ describe("stdio server, spawned by the SDK client", () => {
     })
     await session.client.close()
     await expect(exited).resolves.toBe(0)
+  })
+})
+
+describe("shutdown", () => {
+  it("lets a call in flight finish on SIGTERM, then exits 0", async () => {
+    emulator.inject({ fault: { kind: "delay", ms: 800 }, accessToken: TOKEN, times: 1 })
+    const session = await open()
+    const before = emulator.requests().length
+    const pending = session.call({ customer_id: "in-flight" })
+    await until(() => emulator.requests().length > before, 5_000, "the call to reach the emulator")
+    process.kill(session.transport.pid ?? 0, "SIGTERM")
+    const result = await pending
+    expect(result.structuredContent).toMatchObject({ updated: true })
+    expect(emulator.connection(TOKEN)?.customer_id).toBe("in-flight")
   })
 })
 

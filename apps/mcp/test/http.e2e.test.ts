@@ -1,0 +1,207 @@
+// The Streamable HTTP transport as remote agents use it: the built server spawned with --http,
+// the SDK's StreamableHTTPClientTransport, and raw requests for the protections.
+import { type ChildProcess, spawn } from "node:child_process"
+import { request as httpRequest } from "node:http"
+import { Client } from "@modelcontextprotocol/sdk/client/index.js"
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
+import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js"
+import { type Emulator, start } from "@trackstar-mcp/emulator"
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest"
+import { API_KEY, MAIN, TOKEN } from "./support.js"
+import { until } from "./wait.js"
+
+const AUTH = "mcp_bearer_b94d27b9934d3e08a52e52d7da7dabfa"
+let emulator: Emulator
+const servers: Array<{ child: ChildProcess; stderr: () => string }> = []
+const written: Array<string> = []
+
+beforeAll(async () => {
+  emulator = await start({
+    apiKey: API_KEY,
+    connections: [{ name: "main", accessToken: TOKEN, id: "conn_http" }]
+  })
+})
+beforeEach(() => {
+  emulator.clearFaults()
+  emulator.clearRequests()
+})
+afterEach(async () => {
+  for (const s of servers.splice(0)) {
+    if (s.child.exitCode === null) {
+      const exited = new Promise((resolve) => s.child.once("exit", resolve))
+      s.child.kill("SIGTERM")
+      await exited
+    }
+    written.push(s.stderr())
+  }
+})
+afterAll(async () => {
+  await emulator.stop()
+  for (const secret of [API_KEY, TOKEN, AUTH]) expect(written.join("\n")).not.toContain(secret)
+})
+
+/** Spawns `main.js --http --port 0` and waits for the URL it logs. */
+const serve = async (args: Array<string> = [], env: Record<string, string> = {}) => {
+  const child = spawn(process.execPath, [MAIN, "--http", "--port", "0", ...args], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      TRACKSTAR_BASE_URL: emulator.url,
+      TRACKSTAR_API_KEY: API_KEY,
+      TRACKSTAR_ACCESS_TOKEN: TOKEN,
+      ...env
+    },
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  let stderr = ""
+  let stdout = ""
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString()
+  })
+  child.stdout?.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString()
+  })
+  servers.push({ child, stderr: () => stderr + stdout })
+  await until(
+    () => /listening on (\S+)/.test(stderr) || child.exitCode !== null,
+    10_000,
+    "the server to listen"
+  )
+  const url = /listening on (\S+)/.exec(stderr)?.[1]
+  if (url === undefined) throw new Error(`server did not start: ${stderr}`)
+  return { url, child, stderr: () => stderr }
+}
+
+const connectHttp = async (url: string, headers: Record<string, string> = {}) => {
+  const client = new Client({ name: "http-e2e", version: "0" })
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } })
+  )
+  return client
+}
+
+/** A raw request, for headers the SDK client would never send. */
+const raw = (url: string, headers: Record<string, string>, body?: unknown) =>
+  new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const target = new URL(url)
+    const req = httpRequest(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: target.pathname,
+        method: body === undefined ? "GET" : "POST",
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          ...headers
+        }
+      },
+      (res) => {
+        let text = ""
+        res.on("data", (c: Buffer) => {
+          text += c.toString()
+        })
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }))
+      }
+    )
+    req.on("error", reject)
+    req.end(body === undefined ? undefined : JSON.stringify(body))
+  })
+
+const INITIALIZE = {
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: {
+    protocolVersion: "2025-06-18",
+    capabilities: {},
+    clientInfo: { name: "raw", version: "0" }
+  }
+}
+
+describe("Streamable HTTP", () => {
+  it("serves tools/list and tools/call at /mcp on 127.0.0.1", async () => {
+    const { url } = await serve()
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/)
+    const client = await connectHttp(url)
+    expect((await client.listTools()).tools.map((t) => t.name)).toStrictEqual(["update_connection"])
+    const result = CallToolResultSchema.parse(
+      await client.callTool({ name: "update_connection", arguments: { customer_id: "over-http" } })
+    )
+    expect(result.structuredContent).toMatchObject({ connection_id: "conn_http", updated: true })
+    expect(emulator.connection(TOKEN)?.customer_id).toBe("over-http")
+    await client.close()
+  })
+
+  it("answers the health endpoint", async () => {
+    const { url } = await serve()
+    const health = await raw(url.replace(/\/mcp$/, "/healthz"), {})
+    expect(health.status).toBe(200)
+    expect(JSON.parse(health.body)).toMatchObject({ status: "ok", sessions: 0 })
+  })
+
+  it("requires the bearer token when one is set, and refuses a wrong one", async () => {
+    const { url } = await serve([], { TRACKSTAR_MCP_AUTH_TOKEN: AUTH })
+    expect((await raw(url, {}, INITIALIZE)).status).toBe(401)
+    expect((await raw(url, { authorization: "Bearer not-the-token" }, INITIALIZE)).status).toBe(401)
+    await expect(connectHttp(url)).rejects.toThrow()
+    const client = await connectHttp(url, { authorization: `Bearer ${AUTH}` })
+    expect((await client.listTools()).tools).toHaveLength(1)
+    await client.close()
+  })
+
+  it("refuses a foreign Origin and a foreign Host (DNS rebinding)", async () => {
+    const { url } = await serve()
+    const origin = await raw(url, { origin: "https://evil.example" }, INITIALIZE)
+    expect(origin.status).toBe(403)
+    expect(origin.body).toContain("Origin")
+    const host = await raw(url, { host: "evil.example:80" }, INITIALIZE)
+    expect(host.status).toBe(403)
+    expect(host.body).toContain("Host")
+    // A loopback origin, as from a local inspector, is fine.
+    expect((await raw(url, { origin: "http://localhost:6274" }, INITIALIZE)).status).toBe(200)
+  })
+
+  it("refuses to bind beyond loopback without a token", async () => {
+    const child = spawn(process.execPath, [MAIN, "--http", "--host", "0.0.0.0", "--port", "0"], {
+      env: { PATH: process.env.PATH ?? "", TRACKSTAR_API_KEY: API_KEY },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let stderr = ""
+    child.stderr?.on("data", (c: Buffer) => {
+      stderr += c.toString()
+    })
+    const code = await new Promise((resolve) => child.on("exit", resolve))
+    expect(code).toBe(2)
+    expect(stderr).toContain("without a bearer token")
+  })
+
+  it("serves many concurrent sessions", async () => {
+    const { url } = await serve()
+    const clients = await Promise.all(Array.from({ length: 20 }, () => connectHttp(url)))
+    const results = await Promise.all(
+      clients.map((client, i) =>
+        client.callTool({ name: "update_connection", arguments: { customer_id: `c-${i}` } })
+      )
+    )
+    expect(results.every((r) => r.isError !== true)).toBe(true)
+    const health = JSON.parse((await raw(url.replace(/\/mcp$/, "/healthz"), {})).body)
+    expect(health.sessions).toBe(20)
+    await Promise.all(clients.map((c) => c.close()))
+  })
+
+  it("lets a call in flight finish on SIGTERM, then exits 0", async () => {
+    emulator.inject({ fault: { kind: "delay", ms: 1_000 }, accessToken: TOKEN, times: 1 })
+    const { url, child } = await serve()
+    const client = await connectHttp(url)
+    const pending = client.callTool({
+      name: "update_connection",
+      arguments: { webhooks_disabled: true }
+    })
+    await until(() => emulator.requests().length === 1, 5_000, "the call to reach the emulator")
+    const exited = new Promise((resolve) => child.once("exit", resolve))
+    child.kill("SIGTERM")
+    const result = CallToolResultSchema.parse(await pending)
+    expect(result.structuredContent).toMatchObject({ updated: true })
+    expect(await exited).toBe(0)
+  })
+})
