@@ -2,6 +2,27 @@
 // start then reads one file instead of resolving hundreds of modules.
 import { build } from "esbuild"
 
+/**
+ * The SDK's server imports Ajv only to build its default elicitation
+ * validator; Server.ts passes its own, so Ajv is replaced by a stub that
+ * fails loudly if anything ever constructs it.
+ */
+const withoutAjv = {
+  name: "without-ajv",
+  setup(build) {
+    build.onResolve({ filter: /^ajv(-formats)?$/ }, (args) =>
+      args.importer.includes("validation/ajv-provider")
+        ? { path: args.path, namespace: "ajv-stub" }
+        : undefined
+    )
+    build.onLoad({ filter: /.*/, namespace: "ajv-stub" }, () => ({
+      contents:
+        "export default class AjvUnavailable { constructor() { throw new Error('Ajv is not bundled: trackstar-mcp passes its own jsonSchemaValidator') } }",
+      loader: "js"
+    }))
+  }
+}
+
 await build({
   entryPoints: ["src/cli.ts"],
   outfile: "dist/main.js",
@@ -13,6 +34,7 @@ await build({
   keepNames: true,
   sourcemap: "linked",
   legalComments: "linked",
+  plugins: [withoutAjv],
   // Some dependencies are CommonJS and call require(); give the ESM bundle one.
   banner: {
     js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);'

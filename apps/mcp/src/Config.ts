@@ -12,7 +12,7 @@
  * message naming the variable or file. Secrets are never echoed.
  */
 import { readFileSync } from "node:fs"
-import type { HttpClient } from "@effect/platform"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import { Config as CoreConfig, TrackstarClient } from "@trackstar-mcp/core"
 import {
   Config,

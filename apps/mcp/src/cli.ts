@@ -5,7 +5,7 @@
  * and shuts down cleanly. Logs go to stderr only.
  */
 import { parseArgs } from "node:util"
-import { FetchHttpClient } from "@effect/platform"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 import { Cause, Exit, Layer, ManagedRuntime, Option, Redacted } from "effect"
 import * as Config from "./Config.js"
