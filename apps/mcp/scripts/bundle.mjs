@@ -31,7 +31,6 @@ await build({
   format: "esm",
   target: "node20",
   minify: true,
-  keepNames: true,
   sourcemap: "linked",
   legalComments: "linked",
   plugins: [withoutAjv],
