@@ -114,11 +114,13 @@ export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited"
   }
 }
 
-/** 5xx other than 501: Trackstar or the integration failed. Retried. */
+/** 5xx other than 501: Trackstar or the integration failed. 500, 502, 503 and 504 are retried. */
 export class ServerError extends Schema.TaggedError<ServerError>()("ServerError", {
   ...ResponseFacts,
   /** The start of the body, when it was not a Trackstar error body. */
-  excerpt: Schema.optionalWith(Schema.String, { exact: true })
+  excerpt: Schema.optionalWith(Schema.String, { exact: true }),
+  /** How long the server asked us to wait (`retry-after`, typically on a 503). */
+  retryAfterMillis: Schema.optionalWith(Schema.Number, { exact: true })
 }) {
   override get message(): string {
     const who = this.origin === "integration" ? "The connected system (integration)" : "Trackstar"

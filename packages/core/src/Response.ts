@@ -30,11 +30,17 @@ export interface DecodedSuccess {
 
 const EXCERPT_LENGTH = 200
 
-/** The start of a body, with every credential value cut out. */
-export const excerptOf = (text: string, secrets: ReadonlyArray<string>): string => {
+/** A text with every credential value cut out: servers echo headers back more often than one hopes. */
+export const scrub = (text: string, secrets: ReadonlyArray<string>): string => {
   let clean = text
   for (const secret of secrets)
     if (secret.length > 0) clean = clean.split(secret).join("[redacted]")
+  return clean
+}
+
+/** The start of a body, with every credential value cut out. */
+export const excerptOf = (text: string, secrets: ReadonlyArray<string>): string => {
+  const clean = scrub(text, secrets)
   return clean.length > EXCERPT_LENGTH ? `${clean.slice(0, EXCERPT_LENGTH)}…` : clean
 }
 
@@ -66,9 +72,16 @@ const decodeValidationBody = Schema.decodeUnknownOption(ValidationErrorBody)
 const decodeSuccessBody = Schema.decodeUnknownEither(UpdateConnectionResponse)
 const isOrigin = Schema.is(Origin)
 
-const fieldsOf = (detail: ValidationErrorBody["detail"]): Array<FieldError> =>
+const fieldsOf = (
+  detail: ValidationErrorBody["detail"],
+  secrets: ReadonlyArray<string>
+): Array<FieldError> =>
   Object.entries(detail ?? {}).flatMap(([location, fields]) =>
-    Object.entries(fields).map(([field, messages]) => ({ location, field, messages }))
+    Object.entries(fields).map(([field, messages]) => ({
+      location: scrub(location, secrets),
+      field: scrub(field, secrets),
+      messages: messages.map((m) => scrub(m, secrets))
+    }))
   )
 
 /** Decodes one answer of PATCH /connections by its status. */
@@ -79,7 +92,8 @@ export const decodeAnswer = (
   now: number,
   secrets: ReadonlyArray<string>
 ): Either.Either<DecodedSuccess, TrackstarError> => {
-  const requestId = headers["x-request-id"]
+  const rawRequestId = headers["x-request-id"]
+  const requestId = rawRequestId === undefined ? undefined : scrub(rawRequestId, secrets)
   const json = parseJson(text)
   const errorBody = Option.flatMap(json, decodeErrorBody)
   const origin = Option.flatMap(errorBody, (b) =>
@@ -110,7 +124,9 @@ export const decodeAnswer = (
   }
   if (status === 401 || status === 403) return Either.left(new Unauthorized(facts))
   if (status === 404) {
-    const id = Option.flatMap(errorBody, (b) => Option.fromNullable(b.id))
+    const id = Option.flatMap(errorBody, (b) => Option.fromNullable(b.id)).pipe(
+      Option.map((v) => scrub(v, secrets))
+    )
     return Either.left(
       new NotFound({
         ...facts,
@@ -123,7 +139,7 @@ export const decodeAnswer = (
     return Either.left(
       new ValidationFailed({
         ...facts,
-        fields: Option.match(body, { onNone: () => [], onSome: (b) => fieldsOf(b.detail) })
+        fields: Option.match(body, { onNone: () => [], onSome: (b) => fieldsOf(b.detail, secrets) })
       })
     )
   }
@@ -146,7 +162,14 @@ export const decodeAnswer = (
   }
   if (status === 501) return Either.left(new NotImplemented(facts))
   if (status >= 500 && status <= 599) {
-    return Either.left(new ServerError(Option.isSome(errorBody) ? facts : { ...facts, excerpt }))
+    const wait = retryAfterMillis(headers["retry-after"], now)
+    return Either.left(
+      new ServerError({
+        ...facts,
+        ...(Option.isSome(errorBody) ? {} : { excerpt }),
+        ...(wait === undefined ? {} : { retryAfterMillis: wait })
+      })
+    )
   }
   return unexpected(`HTTP ${status} is not an answer PATCH /connections is documented to give`)
 }

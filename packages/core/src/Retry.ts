@@ -1,14 +1,18 @@
 /**
  * The retry policy of `updateConnection`.
  *
- * PATCH /connections sets fields to given values, so repeating it leaves the
- * connection in the same state (Trackstar documents it as idempotent). That is
- * why a request whose answer was lost (timeout, reset, 5xx) is safe to send
- * again. Only failures that may pass on their own are retried: 429, 500, 502,
- * 503, 504, transport failures and attempt timeouts. Other 4xx, 501 and
- * malformed answers would fail the same way again.
+ * Retrying is safe because PATCH /connections is idempotent: it sets fields to
+ * given values, so sending the same body twice leaves the connection in the
+ * same state as sending it once (Trackstar documents this; see
+ * trackstar-api-facts.md, "Idempotency"). A request whose answer was lost
+ * (timeout, reset, 5xx) may or may not have been applied, and sending it again
+ * cannot apply it "twice". That is the only reason we retry writes at all.
+ *
+ * Only failures that may pass on their own are retried: 429, 500, 502, 503,
+ * 504, transport failures and attempt timeouts. 401/403 and every other 4xx,
+ * 501 and malformed answers would fail the same way again.
  */
-import { Duration, Schedule } from "effect"
+import { Clock, Duration, Effect, Schedule } from "effect"
 import type { TrackstarError } from "./Errors.js"
 
 const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([500, 502, 503, 504])
@@ -28,6 +32,10 @@ export const isTransient = (error: TrackstarError): boolean => {
   }
 }
 
+/** The wait a failure asked for (`retry-after`, `x-ratelimit-reset`), if any. */
+const advisedWait = (error: TrackstarError): number | undefined =>
+  error._tag === "RateLimited" || error._tag === "ServerError" ? error.retryAfterMillis : undefined
+
 /** What the retry schedule needs from the client's settings. */
 export interface RetrySettings {
   readonly maxAttempts: number
@@ -36,23 +44,35 @@ export interface RetrySettings {
 }
 
 /**
- * Exponential backoff with jitter, capped at `retryMaxDelay`, for at most
- * `maxAttempts - 1` retries of transient failures. When Trackstar says how
- * long to wait (`retry-after`, `x-ratelimit-reset`), that wait wins over the
- * computed one. The deadline around the whole call bounds the total.
+ * Exponential backoff with jitter (base, 2x base, 4x base... each scaled by
+ * 0.8 to 1.2, capped at `retryMaxDelay`), for at most `maxAttempts - 1`
+ * retries of transient failures. When Trackstar says how long to wait
+ * (`retry-after` as seconds or an HTTP date, else `x-ratelimit-reset`), that
+ * wait replaces the computed one, even beyond `retryMaxDelay`.
+ *
+ * With `deadlineAt` (epoch ms), a retry whose wait would end after the
+ * deadline is not attempted: the call fails at once with the error that
+ * prompted it (a `RateLimited` that says how long to wait is more use to a
+ * caller than a `Timeout` reached by sleeping).
  */
 export const retrySchedule = (
-  settings: RetrySettings
-): Schedule.Schedule<unknown, TrackstarError> =>
+  settings: RetrySettings,
+  deadlineAt?: number
+): Schedule.Schedule<Duration.Duration, TrackstarError> =>
   Schedule.exponential(settings.retryBaseDelay, 2).pipe(
     Schedule.jittered,
     Schedule.modifyDelay((_, delay) => Duration.min(delay, settings.retryMaxDelay)),
     Schedule.intersect(Schedule.recurs(settings.maxAttempts - 1)),
     Schedule.intersect(Schedule.identity<TrackstarError>()),
     Schedule.whileInput(isTransient),
-    Schedule.modifyDelay(([, error], delay) =>
-      error._tag === "RateLimited" && error.retryAfterMillis !== undefined
-        ? Duration.millis(error.retryAfterMillis)
-        : delay
+    Schedule.modifyDelay(([, error], delay) => {
+      const advised = advisedWait(error)
+      return advised === undefined ? delay : Duration.millis(advised)
+    }),
+    Schedule.delays,
+    Schedule.whileOutputEffect((delay) =>
+      deadlineAt === undefined
+        ? Effect.succeed(true)
+        : Effect.map(Clock.currentTimeMillis, (now) => now + Duration.toMillis(delay) < deadlineAt)
     )
   )

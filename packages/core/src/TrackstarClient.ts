@@ -26,8 +26,17 @@ import { InvalidRequest, Timeout, type TrackstarError, TransportError } from "./
 import { decoder } from "./Input.js"
 import { makePacer } from "./Pacing.js"
 import { readAnswer } from "./Response.js"
-import { retrySchedule } from "./Retry.js"
+import { isTransient, retrySchedule } from "./Retry.js"
 import { UpdateConnectionRequest } from "./Schemas.js"
+import {
+  ATTEMPT_SPAN,
+  CALL_SPAN,
+  failureAttributes,
+  LOG_ANNOTATIONS,
+  requestAttributes,
+  successAttributes
+} from "./Telemetry.js"
+import { transportReason } from "./Transport.js"
 
 /** Header names that carry secrets; registered so HTTP spans record them redacted. */
 export const SECRET_HEADERS = ["x-trackstar-api-key", "x-trackstar-access-token"] as const
@@ -90,10 +99,14 @@ export interface TrackstarClientService {
     body: UpdateConnectionRequest,
     options?: UpdateConnectionOptions
   ) => Effect.Effect<PreparedRequest, InvalidRequest>
-  /** Updates many connections at bounded concurrency (default 10), one outcome per item. */
+  /**
+   * Updates many connections at bounded concurrency (default 10), returning
+   * one outcome per item in input order: a failure never hides the others.
+   * Writes are still paced per access token, so a high concurrency is safe.
+   */
   readonly updateConnections: (
     items: Iterable<BulkItem>,
-    options?: { readonly concurrency?: number }
+    options?: { readonly concurrency?: number | "unbounded" }
   ) => Effect.Effect<ReadonlyArray<BulkOutcome>>
 }
 
@@ -108,32 +121,6 @@ export const decodeUpdate: (
   input: unknown
 ) => Either.Either<UpdateConnectionRequest, InvalidRequest> = decoder(UpdateConnectionRequest)
 
-/** Walks a platform error's causes for a Node/undici error code such as `ECONNREFUSED`. */
-const networkCode = (cause: unknown): string | undefined => {
-  for (let c = cause, depth = 0; typeof c === "object" && c !== null && depth < 5; depth++) {
-    if ("code" in c && typeof c.code === "string") return c.code
-    c = "cause" in c ? c.cause : undefined
-  }
-  return undefined
-}
-
-const DESCRIPTIONS: Readonly<Record<string, string>> = {
-  ECONNREFUSED: "connection refused",
-  ECONNRESET: "connection reset",
-  UND_ERR_SOCKET: "connection closed by the server before it answered",
-  ENOTFOUND: "host name not found (DNS)",
-  EAI_AGAIN: "DNS lookup failed temporarily",
-  ETIMEDOUT: "connection timed out",
-  EHOSTUNREACH: "host unreachable"
-}
-
-const transportReason = (error: HttpClientError.HttpClientError): string => {
-  const code = networkCode(error.cause)
-  const what =
-    code === undefined ? "network error" : `${DESCRIPTIONS[code] ?? "network error"} (${code})`
-  return error._tag === "ResponseError" ? `${what} while reading the answer` : what
-}
-
 /** Builds the service from options; fails with a `ConfigError` naming a bad setting. */
 export const make = (
   options: TrackstarClientOptions
@@ -147,7 +134,6 @@ export const make = (
     )
     const origin = settings.baseUrl.origin
     const pacer = makePacer(settings.writesPerSecond)
-    const schedule = retrySchedule(settings)
     const attemptMillis = Duration.toMillis(settings.attemptTimeout)
     const deadlineMillis = Duration.toMillis(settings.deadline)
 
@@ -184,71 +170,73 @@ export const make = (
         HttpClientRequest.setHeader(SECRET_HEADERS[1], secrets[1] ?? ""),
         HttpClientRequest.bodyUnsafeJson(body)
       )
+      const transportError = (e: HttpClientError.HttpClientError) =>
+        Effect.fail(new TransportError({ baseUrl: origin, reason: transportReason(e) }))
       return http.execute(request).pipe(
         Effect.flatMap((response) =>
-          Effect.flatMap(Clock.currentTimeMillis, (now) =>
-            readAnswer(response, now, secrets).pipe(
-              Effect.tapBoth({
-                onFailure: (e) =>
-                  annotateOutcome(response.status, response.headers["x-request-id"], e._tag),
-                onSuccess: () =>
-                  annotateOutcome(response.status, response.headers["x-request-id"], "success")
-              })
-            )
-          )
+          Effect.flatMap(Clock.currentTimeMillis, (now) => readAnswer(response, now, secrets))
         ),
-        Effect.catchTags({
-          RequestError: (e) =>
-            Effect.fail(new TransportError({ baseUrl: origin, reason: transportReason(e) })),
-          ResponseError: (e) =>
-            Effect.fail(new TransportError({ baseUrl: origin, reason: transportReason(e) }))
-        }),
+        Effect.catchTags({ RequestError: transportError, ResponseError: transportError }),
+        // Timing out interrupts the request fiber, which aborts the fetch and closes its socket.
         Effect.timeoutFail({
           duration: settings.attemptTimeout,
           onTimeout: () => new Timeout({ scope: "attempt", millis: attemptMillis })
         }),
-        Effect.withSpan("TrackstarClient.attempt", { attributes: { "trackstar.attempt": number } })
+        Effect.tapBoth({
+          onFailure: (e) =>
+            Effect.zipRight(
+              Effect.annotateCurrentSpan(failureAttributes(e)),
+              Effect.logDebug(`Trackstar attempt ${number} failed: ${e.message}`).pipe(
+                Effect.annotateLogs({
+                  ...failureAttributes(e),
+                  "trackstar.attempt": number,
+                  "trackstar.retryable": isTransient(e) && number < settings.maxAttempts
+                })
+              )
+            ),
+          onSuccess: (answer) => Effect.annotateCurrentSpan(successAttributes(answer.requestId))
+        }),
+        // Internal spans: the platform's own `http.client` span, a child of this one, is the
+        // CLIENT span, and OpenTelemetry discourages nesting CLIENT spans.
+        Effect.withSpan(ATTEMPT_SPAN, {
+          attributes: { ...requestAttributes(endpoint.pathname), "trackstar.attempt": number }
+        })
       )
     }
 
     const send = (body: UpdateConnectionRequest, token: Redacted.Redacted<string>) =>
-      Effect.suspend(() => {
+      Effect.flatMap(Clock.currentTimeMillis, (startedAt) => {
         let attempts = 0
         const once = Effect.suspend(() => {
           attempts += 1
-          return Effect.zipRight(
-            pacer.acquire(Redacted.value(token)),
-            attempt(body, token, attempts)
-          )
+          return pacer.pace(Redacted.value(token), attempt(body, token, attempts))
         })
         return once.pipe(
-          Effect.tapError((e) =>
-            Effect.logDebug("Trackstar attempt failed").pipe(
-              Effect.annotateLogs({ "trackstar.attempt": attempts, "trackstar.error": e._tag })
-            )
-          ),
-          Effect.retry(schedule),
+          Effect.retry(retrySchedule(settings, startedAt + deadlineMillis)),
           Effect.timeoutFail({
             duration: settings.deadline,
             onTimeout: () => new Timeout({ scope: "deadline", millis: deadlineMillis })
           }),
           Effect.map(({ body, requestId }) => ({ ...body, requestId, attempts })),
-          Effect.tap((r) =>
-            Effect.annotateCurrentSpan({
-              "trackstar.attempts": r.attempts,
-              "trackstar.connection_id": r.id
-            })
+          Effect.ensuring(
+            Effect.suspend(() => Effect.annotateCurrentSpan("trackstar.attempts", attempts))
           )
         )
       })
 
     const updateConnection = (input: UpdateConnectionRequest, options?: UpdateConnectionOptions) =>
       Effect.flatMap(prepare(input, options), ({ body, token }) => send(body, token)).pipe(
+        Effect.tapBoth({
+          onFailure: (e) => Effect.annotateCurrentSpan(failureAttributes(e)),
+          onSuccess: (r) =>
+            Effect.annotateCurrentSpan({
+              ...successAttributes(r.requestId),
+              "trackstar.connection_id": r.id
+            })
+        }),
         Effect.locallyWith(Headers.currentRedactedNames, (names) => [...names, ...SECRET_HEADERS]),
-        Effect.withSpan("TrackstarClient.updateConnection", {
-          kind: "client",
-          attributes: { "http.request.method": "PATCH", "url.path": endpoint.pathname }
-        })
+        Effect.annotateLogs(LOG_ANNOTATIONS),
+        Effect.withSpan(CALL_SPAN, { attributes: requestAttributes(endpoint.pathname) })
       )
 
     const prepareUpdate = (input: UpdateConnectionRequest, options?: UpdateConnectionOptions) =>
@@ -266,20 +254,23 @@ export const make = (
 
     const updateConnections = (
       items: Iterable<BulkItem>,
-      options?: { readonly concurrency?: number }
-    ) =>
-      Effect.forEach(
-        items,
+      options?: { readonly concurrency?: number | "unbounded" }
+    ) => {
+      const all = Array.from(items)
+      return Effect.forEach(
+        all,
         (item, index) =>
           Effect.map(
             Effect.either(updateConnection(item.body, { accessToken: item.accessToken })),
-            (result) => ({
-              index,
-              result
-            })
+            (result) => ({ index, result })
           ),
         { concurrency: options?.concurrency ?? 10 }
+      ).pipe(
+        Effect.withSpan("TrackstarClient.updateConnections", {
+          attributes: { "trackstar.items": all.length }
+        })
       )
+    }
 
     return TrackstarClient.of({
       baseUrl: settings.baseUrl,
@@ -287,13 +278,6 @@ export const make = (
       prepareUpdate,
       updateConnections
     })
-  })
-
-const annotateOutcome = (status: number, requestId: string | undefined, outcome: string) =>
-  Effect.annotateCurrentSpan({
-    "http.response.status_code": status,
-    "trackstar.request_id": requestId ?? "",
-    "trackstar.outcome": outcome
   })
 
 /** A layer from explicit options. */

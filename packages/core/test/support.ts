@@ -1,7 +1,8 @@
 /** Shared test setup: an emulator on 127.0.0.1 with distinctive secrets, and clients for it. */
+import { createServer } from "node:net"
 import { FetchHttpClient } from "@effect/platform"
 import { type Emulator, type EmulatorOptions, start } from "@trackstar-mcp/emulator"
-import { Effect, Redacted } from "effect"
+import { Cause, Effect, Exit, Option, Redacted } from "effect"
 import type { TrackstarClientOptions } from "../src/Config.js"
 import * as TrackstarClient from "../src/TrackstarClient.js"
 
@@ -31,3 +32,45 @@ export const clientFor = (emulator: Emulator, options: Partial<TrackstarClientOp
     retryMaxDelay: "20 millis",
     ...options
   }).pipe(Effect.provide(FetchHttpClient.layer), Effect.orDie)
+
+/** A fresh connection on the emulator, so a test's faults and requests are its own. */
+export const newConnection = (emulator: Emulator) => {
+  const { accessToken, id } = emulator.addConnection()
+  return { token: accessToken, id, redacted: Redacted.make(accessToken) }
+}
+
+/** The requests that reached the emulator with this access token, oldest first. */
+export const requestsFor = (emulator: Emulator, token: string) =>
+  emulator.requests().filter((r) => r.headers["x-trackstar-access-token"] === token)
+
+/** The typed failure of an exit; throws if it succeeded or died. */
+export const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
+  if (Exit.isSuccess(exit)) throw new Error("expected a failure")
+  const failure = Cause.failureOption(exit.cause)
+  if (Option.isNone(failure)) throw new Error(`expected a typed failure, got ${exit.cause._tag}`)
+  return failure.value
+}
+
+/** Polls until a condition holds (for the emulator's state, never for timing); fails after 5 s. */
+export const eventually = (condition: () => boolean, what: string) =>
+  Effect.gen(function* () {
+    while (!condition()) yield* Effect.sleep("2 millis")
+  }).pipe(
+    Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => new Error(`never: ${what}`) }),
+    Effect.orDie
+  )
+
+/** A loopback URL where nothing listens: a port that was just bound and released. */
+export const refusedUrl = (): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      server.close(() =>
+        typeof address === "object" && address !== null
+          ? resolve(`http://127.0.0.1:${address.port}`)
+          : reject(new Error("no port"))
+      )
+    })
+  })

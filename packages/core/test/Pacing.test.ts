@@ -1,0 +1,212 @@
+// Pacing, twice: the pacer alone under TestClock (exact, no waiting), and the client against the
+// emulator's real fixed-window limiter of 50 writes/s per token (zero 429s, the rate achieved).
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import type { Emulator } from "@trackstar-mcp/emulator"
+import { Clock, Effect, Fiber, Redacted, TestClock } from "effect"
+import { makePacer } from "../src/Pacing.js"
+import { clientFor, eventually, newConnection, requestsFor, startEmulator } from "./support.js"
+
+/** The window a slot cools for after its write ends: one second and the pacer's 5 ms margin. */
+const WINDOW = 1005
+
+describe("makePacer (TestClock)", () => {
+  /** Forks `count` writes on `key`, each taking `millis`; records when each started and ended. */
+  const writes = (pacer: ReturnType<typeof makePacer>, key: string, count: number, millis = 0) =>
+    Effect.gen(function* () {
+      const log: Array<{ start: number; end: number }> = []
+      const fibers = yield* Effect.forEach(Array.from({ length: count }), () =>
+        Effect.fork(
+          pacer.pace(
+            key,
+            Effect.gen(function* () {
+              const entry = { start: yield* Clock.currentTimeMillis, end: -1 }
+              log.push(entry)
+              yield* Effect.sleep(millis)
+              entry.end = yield* Clock.currentTimeMillis
+            })
+          )
+        )
+      )
+      yield* Effect.yieldNow()
+      return { log, fibers }
+    })
+
+  it.effect("adds no wait to a lone call on an idle key", () =>
+    Effect.gen(function* () {
+      const { log, fibers } = yield* writes(makePacer(50), "idle", 1)
+      // The clock never moved, so the write cannot have waited.
+      expect(log).toStrictEqual([{ start: 0, end: 0 }])
+      yield* Fiber.join(fibers[0] ?? Fiber.void)
+    })
+  )
+
+  it.effect("sends an idle key's first 50 writes at once, the 51st a window after one ends", () =>
+    Effect.gen(function* () {
+      const pacer = makePacer(50)
+      const { log } = yield* writes(pacer, "busy", 51, 100)
+      expect(log).toHaveLength(50)
+      expect(log.every((w) => w.start === 0)).toBe(true)
+      yield* TestClock.adjust(100 + WINDOW - 1)
+      expect(log).toHaveLength(50)
+      yield* TestClock.adjust(1)
+      expect(log.at(-1)?.start).toBe(100 + WINDOW)
+    })
+  )
+
+  it.effect("keeps keys independent: a backlog on one delays no write on another", () =>
+    Effect.gen(function* () {
+      const pacer = makePacer(50)
+      const a = yield* writes(pacer, "a", 200, 10)
+      const b = yield* writes(pacer, "b", 1, 10)
+      expect(a.log).toHaveLength(50)
+      expect(b.log.map((w) => w.start)).toStrictEqual([0])
+    })
+  )
+
+  it.effect("counts the window from when a slow write ended, not when it started", () =>
+    Effect.gen(function* () {
+      const pacer = makePacer(1)
+      const { log } = yield* writes(pacer, "slow", 2, 3000)
+      yield* TestClock.adjust(3000 + WINDOW - 1)
+      expect(log).toHaveLength(1)
+      yield* TestClock.adjust(1)
+      expect(log.map((w) => w.start)).toStrictEqual([0, 3000 + WINDOW])
+    })
+  )
+
+  it.effect("gives a slot back when a waiting write is interrupted", () =>
+    Effect.gen(function* () {
+      const pacer = makePacer(1)
+      const first = yield* writes(pacer, "k", 1, 0)
+      const waiting = yield* writes(pacer, "k", 1, 0)
+      yield* Fiber.interrupt(waiting.fibers[0] ?? Fiber.void)
+      const next = yield* writes(pacer, "k", 1, 0)
+      yield* TestClock.adjust(WINDOW)
+      expect(first.log.map((w) => w.start)).toStrictEqual([0])
+      expect(waiting.log).toHaveLength(0)
+      expect(next.log.map((w) => w.start)).toStrictEqual([WINDOW])
+    })
+  )
+
+  it.effect("never lets more than 50 writes overlap any one-second span, whatever they take", () =>
+    Effect.gen(function* () {
+      const pacer = makePacer(50)
+      // Durations from a fixed pseudo-random sequence: 0 to 400 ms.
+      let seed = 7
+      const log: Array<{ start: number; end: number }> = []
+      yield* Effect.forEach(
+        Array.from({ length: 200 }, () => {
+          seed = (seed * 48271) % 2147483647
+          return seed % 401
+        }),
+        (millis) =>
+          Effect.fork(
+            pacer.pace(
+              "k",
+              Effect.gen(function* () {
+                const start = yield* Clock.currentTimeMillis
+                yield* Effect.sleep(millis)
+                log.push({ start, end: yield* Clock.currentTimeMillis })
+              })
+            )
+          )
+      )
+      for (let i = 0; i < 100 && log.length < 200; i++) yield* TestClock.adjust(100)
+      expect(log).toHaveLength(200)
+      // Trackstar counts a write at some moment between its start and end; whichever moment,
+      // a span [t, t + 1000) can only count writes whose [start, end] meets it.
+      const worst = Math.max(
+        ...log.map(({ end: t }) => log.filter((w) => w.start < t + 1000 && w.end >= t).length)
+      )
+      expect(worst).toBeLessThanOrEqual(50)
+    })
+  )
+
+  it.effect("paces nothing at 0 writes per second", () =>
+    Effect.gen(function* () {
+      const { log } = yield* writes(makePacer(0), "k", 500, 10)
+      expect(log).toHaveLength(500)
+    })
+  )
+})
+
+describe("pacing against the emulator's 50 writes/s limiter", () => {
+  let emulator: Emulator
+  beforeAll(async () => {
+    emulator = await startEmulator()
+  })
+  afterAll(() => emulator.stop())
+
+  it.live("4 tokens x 120 writes at unbounded concurrency: zero 429s, >= 95% of 50/s each", () =>
+    Effect.gen(function* () {
+      const connections = Array.from({ length: 4 }, () => newConnection(emulator))
+      const client = yield* clientFor(emulator)
+      const outcomes = yield* client.updateConnections(
+        connections.flatMap((c) =>
+          Array.from({ length: 120 }, (_, i) => ({
+            accessToken: c.redacted,
+            body: { customer_id: `p${i}` }
+          }))
+        ),
+        { concurrency: "unbounded" }
+      )
+      expect(outcomes.every((o) => o.result._tag === "Right")).toBe(true)
+      const rates = connections.map(({ token }) => {
+        const sent = requestsFor(emulator, token)
+        expect(sent.filter((r) => r.status === 429)).toHaveLength(0)
+        expect(sent).toHaveLength(120)
+        // An idle token's first 50 writes go out at once; after that, 50 per window. The
+        // sustained rate is that of the second window (writes 51 to 101); the overall one also
+        // carries the first window's cold start (opening ~200 sockets at once in this process).
+        const at = sent.map((r) => r.at).sort((x, y) => x - y)
+        const span = (from: number, to: number) => (at[to] ?? 0) - (at[from] ?? 0)
+        return { sustained: (50 * 1000) / span(50, 100), overall: (100 * 1000) / span(0, 100) }
+      })
+      const figures = rates.map((r) => `${r.sustained.toFixed(1)} (${r.overall.toFixed(1)})`)
+      console.log(`pacing: 0 x 429; writes/s per token, sustained (overall): ${figures.join(", ")}`)
+      for (const { sustained } of rates) {
+        expect(sustained).toBeGreaterThanOrEqual(0.95 * 50)
+        expect(sustained).toBeLessThanOrEqual(50)
+      }
+    })
+  )
+
+  it.live("a first write on token B goes out at once while token A has a backlog", () =>
+    Effect.gen(function* () {
+      const a = newConnection(emulator)
+      const b = newConnection(emulator)
+      const client = yield* clientFor(emulator)
+      const backlog = yield* Effect.fork(
+        client.updateConnections(
+          Array.from({ length: 150 }, (_, i) => ({
+            accessToken: a.redacted,
+            body: { customer_id: `a${i}` }
+          })),
+          { concurrency: "unbounded" }
+        )
+      )
+      // A's first 50 answered: A's other 100 now wait about a second for its slots to cool.
+      yield* eventually(
+        () => requestsFor(emulator, a.token).filter((r) => r.status === 200).length >= 50,
+        "A's first 50 answered"
+      )
+      const calledAt = Date.now()
+      const result = yield* client.updateConnection(
+        { customer_id: "b" },
+        { accessToken: Redacted.make(b.token) }
+      )
+      yield* Fiber.join(backlog)
+      const arrivedB = requestsFor(emulator, b.token)[0]?.at ?? Number.POSITIVE_INFINITY
+      const timesA = requestsFor(emulator, a.token).map((r) => r.at)
+      const laterA = timesA.filter((t) => t > arrivedB).length
+      console.log(
+        `independence: B reached the server ${arrivedB - calledAt} ms after the call, ahead of ${laterA} of A's 150 writes`
+      )
+      expect(result.attempts).toBe(1)
+      expect(laterA).toBe(100)
+      // Generous: client and server share this process's event loop with A's traffic.
+      expect(arrivedB - calledAt).toBeLessThan(250)
+      expect(requestsFor(emulator, a.token).filter((r) => r.status === 429)).toHaveLength(0)
+    })
+  )
+})
