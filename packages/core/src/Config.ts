@@ -3,10 +3,26 @@
  * and pacing policy. `TrackstarConfig` reads them from the environment; a
  * service may also build `TrackstarClientOptions` by hand.
  */
-import { Config, ConfigError, Duration, Either, Option, type Redacted } from "effect"
+import { Config, ConfigError, Duration, Either, Option, Redacted } from "effect"
 
 /** Trackstar's production API. */
 export const DEFAULT_BASE_URL = "https://production.trackstarhq.com"
+
+/**
+ * The defaults, chosen for a service updating many connections: an attempt
+ * gets 10 s (a PATCH answers in well under a second; a slow integration
+ * should not hold a caller much longer); a call gets 60 s with up to 5
+ * attempts backing off from 250 ms to at most 10 s, enough to ride out a
+ * deploy or a burst of 429s; and writes are paced at Trackstar's own limit.
+ */
+export const DEFAULTS = {
+  attemptTimeout: Duration.seconds(10),
+  deadline: Duration.seconds(60),
+  maxAttempts: 5,
+  retryBaseDelay: Duration.millis(250),
+  retryMaxDelay: Duration.seconds(10),
+  writesPerSecond: 50
+} as const
 
 /** Settings a caller gives; every field but `apiKey` has a default. */
 export interface TrackstarClientOptions {
@@ -63,6 +79,8 @@ export const parseBaseUrl = (input: string): Either.Either<URL, string> => {
   )
 }
 
+const positive = (d: Duration.Duration): boolean => Duration.greaterThan(d, Duration.zero)
+
 /** Fills in defaults and validates; fails with a `ConfigError` naming the bad setting. */
 export const resolveOptions = (
   options: TrackstarClientOptions
@@ -71,34 +89,57 @@ export const resolveOptions = (
     Either.left(ConfigError.InvalidData([path], message))
   const baseUrl = parseBaseUrl(options.baseUrl ?? DEFAULT_BASE_URL)
   if (Either.isLeft(baseUrl)) return bad("TRACKSTAR_BASE_URL", baseUrl.left)
-  const maxAttempts = options.maxAttempts ?? 5
+  const maxAttempts = options.maxAttempts ?? DEFAULTS.maxAttempts
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
     return bad("TRACKSTAR_MAX_ATTEMPTS", `must be a whole number of at least 1, got ${maxAttempts}`)
   }
-  const writesPerSecond = options.writesPerSecond ?? 50
+  const writesPerSecond = options.writesPerSecond ?? DEFAULTS.writesPerSecond
   if (!Number.isFinite(writesPerSecond) || writesPerSecond < 0) {
     return bad(
       "TRACKSTAR_WRITES_PER_SECOND",
       `must be 0 (no pacing) or a positive number, got ${writesPerSecond}`
     )
   }
+  const attemptTimeout = Duration.decode(options.attemptTimeout ?? DEFAULTS.attemptTimeout)
+  if (!positive(attemptTimeout)) return bad("TRACKSTAR_TIMEOUT_MS", "must be more than 0 ms")
+  const deadline = Duration.decode(options.deadline ?? DEFAULTS.deadline)
+  if (!positive(deadline)) return bad("TRACKSTAR_DEADLINE_MS", "must be more than 0 ms")
   return Either.right({
     apiKey: options.apiKey,
     accessToken: Option.fromNullable(options.accessToken),
     baseUrl: baseUrl.right,
-    attemptTimeout: Duration.decode(options.attemptTimeout ?? "10 seconds"),
-    deadline: Duration.decode(options.deadline ?? "60 seconds"),
+    attemptTimeout,
+    deadline,
     maxAttempts,
-    retryBaseDelay: Duration.decode(options.retryBaseDelay ?? "250 millis"),
-    retryMaxDelay: Duration.decode(options.retryMaxDelay ?? "10 seconds"),
+    retryBaseDelay: Duration.decode(options.retryBaseDelay ?? DEFAULTS.retryBaseDelay),
+    retryMaxDelay: Duration.decode(options.retryMaxDelay ?? DEFAULTS.retryMaxDelay),
     writesPerSecond
   })
 }
 
-const millis = (name: string) =>
-  Config.option(Config.integer(name).pipe(Config.map(Duration.millis)))
-const optional = <A>(config: Config.Config<Option.Option<A>>) =>
-  config.pipe(Config.map(Option.getOrUndefined))
+/**
+ * An optional setting read as text, so that an empty value counts as unset
+ * (client configs often carry `""` placeholders) instead of parsing as 0.
+ */
+const setting = <A>(name: string, parse: (text: string) => A | undefined, expected: string) =>
+  Config.option(Config.string(name)).pipe(
+    Config.mapOrFail((text) => {
+      const value = Option.getOrUndefined(text)?.trim() ?? ""
+      if (value === "") return Either.right(undefined)
+      const parsed = parse(value)
+      return parsed === undefined
+        ? Either.left(ConfigError.InvalidData([name], `Expected ${expected}, got "${value}"`))
+        : Either.right(parsed)
+    })
+  )
+
+const integer = (text: string): number | undefined =>
+  /^-?\d+$/.test(text) ? Number.parseInt(text, 10) : undefined
+const number = (text: string): number | undefined =>
+  text !== "" && Number.isFinite(Number(text)) ? Number(text) : undefined
+const MILLIS = "a whole number of milliseconds"
+const millis = (text: string): Duration.Duration | undefined =>
+  /^\d+$/.test(text) ? Duration.millis(Number.parseInt(text, 10)) : undefined
 
 /**
  * Reads the client's settings from the environment:
@@ -107,13 +148,23 @@ const optional = <A>(config: Config.Config<Option.Option<A>>) =>
  * `TRACKSTAR_RETRY_BASE_DELAY_MS`, `TRACKSTAR_RETRY_MAX_DELAY_MS`, `TRACKSTAR_WRITES_PER_SECOND`.
  */
 export const TrackstarConfig: Config.Config<TrackstarClientOptions> = Config.all({
-  apiKey: Config.redacted("TRACKSTAR_API_KEY"),
-  accessToken: optional(Config.option(Config.redacted("TRACKSTAR_ACCESS_TOKEN"))),
-  baseUrl: optional(Config.option(Config.string("TRACKSTAR_BASE_URL"))),
-  attemptTimeout: optional(millis("TRACKSTAR_TIMEOUT_MS")),
-  deadline: optional(millis("TRACKSTAR_DEADLINE_MS")),
-  maxAttempts: optional(Config.option(Config.integer("TRACKSTAR_MAX_ATTEMPTS"))),
-  retryBaseDelay: optional(millis("TRACKSTAR_RETRY_BASE_DELAY_MS")),
-  retryMaxDelay: optional(millis("TRACKSTAR_RETRY_MAX_DELAY_MS")),
-  writesPerSecond: optional(Config.option(Config.number("TRACKSTAR_WRITES_PER_SECOND")))
+  apiKey: Config.redacted("TRACKSTAR_API_KEY").pipe(
+    Config.mapOrFail((key) =>
+      Redacted.value(key).trim() === ""
+        ? Either.left(ConfigError.MissingData(["TRACKSTAR_API_KEY"], "TRACKSTAR_API_KEY is empty"))
+        : Either.right(key)
+    )
+  ),
+  accessToken: Config.option(Config.redacted("TRACKSTAR_ACCESS_TOKEN")).pipe(
+    Config.map((token) =>
+      Option.getOrUndefined(Option.filter(token, (t) => Redacted.value(t).trim() !== ""))
+    )
+  ),
+  baseUrl: setting("TRACKSTAR_BASE_URL", (text) => text, "a URL"),
+  attemptTimeout: setting("TRACKSTAR_TIMEOUT_MS", millis, MILLIS),
+  deadline: setting("TRACKSTAR_DEADLINE_MS", millis, MILLIS),
+  maxAttempts: setting("TRACKSTAR_MAX_ATTEMPTS", integer, "a whole number"),
+  retryBaseDelay: setting("TRACKSTAR_RETRY_BASE_DELAY_MS", millis, MILLIS),
+  retryMaxDelay: setting("TRACKSTAR_RETRY_MAX_DELAY_MS", millis, MILLIS),
+  writesPerSecond: setting("TRACKSTAR_WRITES_PER_SECOND", number, "a number")
 })
