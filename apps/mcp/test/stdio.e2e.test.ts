@@ -91,8 +91,12 @@ describe("stdio server, spawned by the SDK client", () => {
   })
 
   it("sets a customer id and disables webhooks on the emulator", async () => {
-    const { call } = await open()
+    const { client, call } = await open()
+    const [tool] = (await client.listTools()).tools
+    // Results match the advertised output schema, checked by an independent 2020-12 validator.
+    const matchesOutput = new Ajv2020({ strict: true }).compile(tool?.outputSchema ?? {})
     const first = await call({ customer_id: "acme-42" })
+    expect(matchesOutput(first.structuredContent)).toBe(true)
     expect(first.isError).toBeFalsy()
     expect(first.structuredContent).toMatchObject({
       dry_run: false,

@@ -160,7 +160,8 @@ describe("argument forms", () => {
 
 describe("dry run", () => {
   it("returns exactly what would be sent, secrets redacted, and sends nothing", async () => {
-    const { call } = await open()
+    const { client, call } = await open()
+    const [tool] = (await client.listTools()).tools
     const result = await call({
       connection: "acme",
       customer_id: null,
@@ -184,6 +185,9 @@ describe("dry run", () => {
         body: { customer_id: null, webhooks_disabled: false }
       }
     })
+    expect(
+      new Ajv2020({ strict: true }).compile(tool?.outputSchema ?? {})(result.structuredContent)
+    ).toBe(true)
     expect(textOf(result)).toContain("Dry run: nothing was sent")
     expect(emulator.requests()).toHaveLength(0)
 
