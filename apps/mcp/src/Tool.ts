@@ -46,9 +46,9 @@ export interface Tool<R> {
 }
 
 /**
- * The JSON Schema a client sees: inline, no `$schema` (validators built for
- * draft-07, like the SDK's default Ajv, refuse the 2020-12 URI), and no empty
- * `required` list. The keywords used mean the same in draft-07 and 2020-12.
+ * The JSON Schema a client sees: inline, no `$schema` (a default Ajv instance,
+ * built for draft-07, refuses to compile a schema naming the 2020-12 URI), and
+ * no empty `required` list. The keywords used mean the same in both drafts.
  */
 export const toolJsonSchema = (schema: Schema.Schema.Any): McpTool["inputSchema"] => {
   const { $schema: _, ...rest }: JsonObject = withoutEmptyRequired(
@@ -68,7 +68,8 @@ const withoutEmptyRequired = (node: unknown): JsonObject => {
             )
           )
         : value
-  return { ...Object(clean(node)) }
+  const cleaned = clean(node)
+  return typeof cleaned === "object" && cleaned !== null ? { ...cleaned } : {}
 }
 
 /** An `isError` result whose text tells the assistant what went wrong and what to do. */
