@@ -41,6 +41,15 @@ import { transportReason } from "./Transport.js"
 /** Header names that carry secrets; registered so HTTP spans record them redacted. */
 export const SECRET_HEADERS = ["x-trackstar-api-key", "x-trackstar-access-token"] as const
 
+/**
+ * Every header name but these few is also recorded redacted on the platform's
+ * HTTP span, request and response alike: a proxy or a misbehaving server can
+ * echo a credential in any header (even `x-request-id`), and these are all a
+ * reader needs. The request id is on our attempt span, scrubbed, instead.
+ */
+const UNLISTED_HEADER =
+  /^(?!(?:accept|content-type|content-length|date|retry-after|x-ratelimit-limit|x-ratelimit-remaining|x-ratelimit-reset)$)/
+
 /** Per-call options of `updateConnection`. */
 export interface UpdateConnectionOptions {
   /** The connection's access token; defaults to the client's configured one. */
@@ -234,7 +243,11 @@ export const make = (
               "trackstar.connection_id": r.id
             })
         }),
-        Effect.locallyWith(Headers.currentRedactedNames, (names) => [...names, ...SECRET_HEADERS]),
+        Effect.locallyWith(Headers.currentRedactedNames, (names) => [
+          ...names,
+          ...SECRET_HEADERS,
+          UNLISTED_HEADER
+        ]),
         Effect.annotateLogs(LOG_ANNOTATIONS),
         Effect.withSpan(CALL_SPAN, { attributes: requestAttributes(endpoint.pathname) })
       )
@@ -280,17 +293,27 @@ export const make = (
     })
   })
 
+/**
+ * Registers the secret header names for the whole program a layer is provided
+ * to, not only inside each call: the platform's request and response objects
+ * (in span exits, in a caller's logs) then print them redacted wherever they
+ * are serialized.
+ */
+const redactSecretHeaders = Layer.scopedDiscard(
+  Effect.locallyScopedWith(Headers.currentRedactedNames, (names) => [...names, ...SECRET_HEADERS])
+)
+
 /** A layer from explicit options. */
 export const layer = (
   options: TrackstarClientOptions
 ): Layer.Layer<TrackstarClient, ConfigError.ConfigError, HttpClient.HttpClient> =>
-  Layer.effect(TrackstarClient, make(options))
+  Layer.merge(Layer.effect(TrackstarClient, make(options)), redactSecretHeaders)
 
 /** A layer reading its options from a `Config`, by default the `TRACKSTAR_*` environment variables. */
 export const layerConfig = (
   config: Config.Config<TrackstarClientOptions> = TrackstarConfig
 ): Layer.Layer<TrackstarClient, ConfigError.ConfigError, HttpClient.HttpClient> =>
-  Layer.effect(TrackstarClient, Effect.flatMap(config, make))
+  Layer.merge(Layer.effect(TrackstarClient, Effect.flatMap(config, make)), redactSecretHeaders)
 
 /** Accessor: `updateConnection` through the service in context. */
 export const updateConnection = (

@@ -67,7 +67,10 @@ export const capturingTracer = (): {
   return { tracer, spans }
 }
 
-/** Renders everything a span exporter could ship: name, attributes, events, and the failure. */
+/**
+ * Renders what a span exporter ships: name, attributes, events, and a failure as an exception
+ * (message and stack). Not the exit's success value, which no exporter records.
+ */
 export const renderSpan = (span: CapturedSpan): string =>
   [
     span.name,
