@@ -62,7 +62,7 @@ export interface TrackstarPromiseClient {
       readonly signal?: AbortSignal | undefined
     }
   ) => Promise<ReadonlyArray<SettledUpdate>>
-  /** Stops the client; calls still running are interrupted. */
+  /** Stops the client: calls still running are cancelled (they reject), later calls reject. */
   readonly close: () => Promise<void>
 }
 
@@ -118,15 +118,30 @@ export const createTrackstarClient = (
     )
   )
 
+  // Each call runs under its own controller, so that `close` can cancel what is still running.
+  const running = new Set<AbortController>()
+  let closed = false
+
   const run = <A>(
     effect: Effect.Effect<A, TrackstarError, TrackstarClient.TrackstarClient>,
     signal: AbortSignal | undefined
-  ): Promise<A> =>
-    runtime
-      .runPromiseExit(effect, signal === undefined ? {} : { signal })
+  ): Promise<A> => {
+    if (closed) return Promise.reject(new Error("This Trackstar client is closed"))
+    const controller = new AbortController()
+    const forward = () => controller.abort(signal?.reason)
+    if (signal?.aborted === true) forward()
+    else signal?.addEventListener("abort", forward, { once: true })
+    running.add(controller)
+    return runtime
+      .runPromiseExit(effect, { signal: controller.signal })
       .then((exit) =>
-        Exit.isSuccess(exit) ? exit.value : Promise.reject(rejection(exit.cause, signal))
+        Exit.isSuccess(exit) ? exit.value : Promise.reject(rejection(exit.cause, controller.signal))
       )
+      .finally(() => {
+        running.delete(controller)
+        signal?.removeEventListener("abort", forward)
+      })
+  }
 
   return {
     updateConnection: (body, options = {}) =>
@@ -160,6 +175,11 @@ export const createTrackstarClient = (
         ),
         options.signal
       ),
-    close: () => runtime.dispose()
+    close: () => {
+      closed = true
+      const reason = new Error("The Trackstar client was closed while this call was running")
+      for (const controller of running) controller.abort(reason)
+      return runtime.dispose()
+    }
   }
 }

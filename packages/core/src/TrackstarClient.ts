@@ -3,7 +3,7 @@
  * with input decoding, per-token pacing, attempt timeouts, retries, a
  * deadline, spans and typed failures.
  */
-import { Headers, HttpClient, type HttpClientError, HttpClientRequest } from "@effect/platform"
+import { HttpClient, type HttpClientError, HttpClientRequest } from "@effect/platform"
 import {
   Clock,
   type Config,
@@ -33,22 +33,16 @@ import {
   CALL_SPAN,
   failureAttributes,
   LOG_ANNOTATIONS,
+  redactSecretHeaders,
   requestAttributes,
-  successAttributes
+  SECRET_HEADERS,
+  successAttributes,
+  withRedactedHeaders
 } from "./Telemetry.js"
 import { transportReason } from "./Transport.js"
 
 /** Header names that carry secrets; registered so HTTP spans record them redacted. */
-export const SECRET_HEADERS = ["x-trackstar-api-key", "x-trackstar-access-token"] as const
-
-/**
- * Every header name but these few is also recorded redacted on the platform's
- * HTTP span, request and response alike: a proxy or a misbehaving server can
- * echo a credential in any header (even `x-request-id`), and these are all a
- * reader needs. The request id is on our attempt span, scrubbed, instead.
- */
-const UNLISTED_HEADER =
-  /^(?!(?:accept|content-type|content-length|date|retry-after|x-ratelimit-limit|x-ratelimit-remaining|x-ratelimit-reset)$)/
+export { SECRET_HEADERS } from "./Telemetry.js"
 
 /** Per-call options of `updateConnection`. */
 export interface UpdateConnectionOptions {
@@ -243,11 +237,7 @@ export const make = (
               "trackstar.connection_id": r.id
             })
         }),
-        Effect.locallyWith(Headers.currentRedactedNames, (names) => [
-          ...names,
-          ...SECRET_HEADERS,
-          UNLISTED_HEADER
-        ]),
+        withRedactedHeaders,
         Effect.annotateLogs(LOG_ANNOTATIONS),
         Effect.withSpan(CALL_SPAN, { attributes: requestAttributes(endpoint.pathname) })
       )
@@ -292,16 +282,6 @@ export const make = (
       updateConnections
     })
   })
-
-/**
- * Registers the secret header names for the whole program a layer is provided
- * to, not only inside each call: the platform's request and response objects
- * (in span exits, in a caller's logs) then print them redacted wherever they
- * are serialized.
- */
-const redactSecretHeaders = Layer.scopedDiscard(
-  Effect.locallyScopedWith(Headers.currentRedactedNames, (names) => [...names, ...SECRET_HEADERS])
-)
 
 /** A layer from explicit options. */
 export const layer = (

@@ -106,6 +106,24 @@ describe("createTrackstarClient", () => {
     expect(requestsFor(emulator, token)).toHaveLength(1)
   })
 
+  it("closes: a call still running is cancelled and its request aborted; later calls reject", async () => {
+    const { token } = newConnection(emulator)
+    emulator.inject({ fault: { kind: "hang" }, accessToken: token })
+    const own = createTrackstarClient({
+      apiKey: API_KEY,
+      accessToken: token,
+      baseUrl: emulator.url
+    })
+    const pending = own.updateConnection({ customer_id: "never" })
+    while (requestsFor(emulator, token).length === 0) await new Promise((r) => setTimeout(r, 2))
+    await own.close()
+    await expect(pending).rejects.toThrow(/closed while this call was running/)
+    while (requestsFor(emulator, token)[0]?.closedByClient !== true) {
+      await new Promise((r) => setTimeout(r, 2))
+    }
+    await expect(own.updateConnection({ customer_id: "late" })).rejects.toThrow(/closed/)
+  })
+
   it("updates many connections, settling each one in input order", async () => {
     const good = newConnection(emulator)
     const broken = newConnection(emulator)
