@@ -112,7 +112,8 @@ export class InFlight {
 
 /** What every server instance shares. */
 export interface ServerContext<R> {
-  readonly tools: ReadonlyArray<Tool<R>>
+  /** Tools may also need `Progress`, which each call provides. */
+  readonly tools: ReadonlyArray<Tool<R | Progress>>
   readonly runtime: ManagedRuntime.ManagedRuntime<R, unknown>
   readonly inFlight: InFlight
 }

@@ -14,7 +14,9 @@ import {
   Either,
   Layer,
   Option,
-  Redacted
+  Redacted,
+  Schedule,
+  ScheduleDecision
 } from "effect"
 import {
   type ResolvedOptions,
@@ -44,10 +46,19 @@ import { transportReason } from "./Transport.js"
 /** Header names that carry secrets; registered so HTTP spans record them redacted. */
 export { SECRET_HEADERS } from "./Telemetry.js"
 
+/** A retry about to happen: which attempt failed, how, and how long the wait is. */
+export interface RetryEvent {
+  readonly attempt: number
+  readonly error: TrackstarError
+  readonly delayMillis: number
+}
+
 /** Per-call options of `updateConnection`. */
 export interface UpdateConnectionOptions {
   /** The connection's access token; defaults to the client's configured one. */
   readonly accessToken?: Redacted.Redacted<string> | undefined
+  /** Runs before each retry's wait, e.g. to report progress to a waiting user. */
+  readonly onRetry?: ((event: RetryEvent) => Effect.Effect<void>) | undefined
 }
 
 /** A successful update: Trackstar's answer plus what support needs to trace it. */
@@ -207,15 +218,39 @@ export const make = (
       )
     }
 
-    const send = (body: UpdateConnectionRequest, token: Redacted.Redacted<string>) =>
+    const send = (
+      body: UpdateConnectionRequest,
+      token: Redacted.Redacted<string>,
+      onRetry: UpdateConnectionOptions["onRetry"]
+    ) =>
       Effect.flatMap(Clock.currentTimeMillis, (startedAt) => {
         let attempts = 0
+        let lastError: TrackstarError | undefined
         const once = Effect.suspend(() => {
           attempts += 1
           return pacer.pace(Redacted.value(token), attempt(body, token, attempts))
-        })
+        }).pipe(
+          Effect.tapError((error) =>
+            Effect.sync(() => {
+              lastError = error
+            })
+          )
+        )
+        const schedule = retrySchedule(settings, startedAt + deadlineMillis).pipe(
+          Schedule.onDecision((delay, decision) =>
+            onRetry === undefined ||
+            lastError === undefined ||
+            !ScheduleDecision.isContinue(decision)
+              ? Effect.void
+              : onRetry({
+                  attempt: attempts,
+                  error: lastError,
+                  delayMillis: Duration.toMillis(delay)
+                })
+          )
+        )
         return once.pipe(
-          Effect.retry(retrySchedule(settings, startedAt + deadlineMillis)),
+          Effect.retry(schedule),
           Effect.timeoutFail({
             duration: settings.deadline,
             onTimeout: () => new Timeout({ scope: "deadline", millis: deadlineMillis })
@@ -228,7 +263,9 @@ export const make = (
       })
 
     const updateConnection = (input: UpdateConnectionRequest, options?: UpdateConnectionOptions) =>
-      Effect.flatMap(prepare(input, options), ({ body, token }) => send(body, token)).pipe(
+      Effect.flatMap(prepare(input, options), ({ body, token }) =>
+        send(body, token, options?.onRetry)
+      ).pipe(
         Effect.tapBoth({
           onFailure: (e) => Effect.annotateCurrentSpan(failureAttributes(e)),
           onSuccess: (r) =>

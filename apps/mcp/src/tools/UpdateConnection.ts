@@ -4,7 +4,7 @@
 import { type Errors, Schemas, type TrackstarClient } from "@trackstar-mcp/core"
 import { Effect, Either, Schema } from "effect"
 import { Trackstar } from "../Config.js"
-import { defineTool, ToolFailure } from "../Tool.js"
+import { defineTool, Progress, ToolFailure } from "../Tool.js"
 
 /** How the tool is shaped for this server's configuration. */
 export interface UpdateConnectionToolOptions {
@@ -160,6 +160,16 @@ const ADVICE: Readonly<Record<Errors.TrackstarError["_tag"], string>> = {
   UnexpectedResponse: "Retrying is unlikely to help; report the request id to Trackstar support."
 }
 
+/** What a waiting client is told before a retry, e.g. "Attempt 1 failed (HTTP 503); retrying in 0.3 s." */
+const retryMessage = (
+  attempt: number,
+  error: Errors.TrackstarError,
+  delayMillis: number
+): string => {
+  const why = "status" in error ? `HTTP ${error.status}` : error._tag
+  return `Attempt ${attempt} failed (${why}); retrying in ${(delayMillis / 1000).toFixed(1)} s.`
+}
+
 /** The assistant-facing text of a Trackstar failure: what happened, then what to do. */
 export const renderFailure = (error: Errors.TrackstarError): string =>
   `${error.message} ${ADVICE[error._tag]}`
@@ -243,8 +253,13 @@ const run = (args: Args) =>
         }`
       }
     }
+    const progress = yield* Progress
     const result = yield* client
-      .updateConnection(body, { accessToken: connection.accessToken })
+      .updateConnection(body, {
+        accessToken: connection.accessToken,
+        onRetry: ({ attempt, error, delayMillis }) =>
+          progress.report(retryMessage(attempt, error, delayMillis))
+      })
       .pipe(Effect.mapError((error) => new ToolFailure({ message: renderFailure(error) })))
     return {
       structured: {
