@@ -12,7 +12,10 @@ server.setRequestHandler(ListToolsRequestSchema, () => ({
       name: "update_connection",
       inputSchema: {
         type: "object",
-        properties: { customer_id: { type: ["string", "null"] }, webhooks_disabled: { type: "boolean" } },
+        properties: {
+          customer_id: { type: ["string", "null"] },
+          webhooks_disabled: { type: "boolean" }
+        },
         additionalProperties: false
       }
     }
