@@ -1,0 +1,166 @@
+// What a tool call adds: our server over stdio and over Streamable HTTP against a direct core
+// call in-process, and the baseline server (bench/baseline/server.mjs) over stdio against its
+// own plain fetch. Sequential calls, all variants interleaved in one run.
+import { Redacted } from "effect"
+import { makeCore, makeFetch } from "./core-vs-fetch.mjs"
+import {
+  API_KEY,
+  BASELINE,
+  BASELINE_HTTP,
+  bodyFor,
+  callTool,
+  connectHttp,
+  connectionEnv,
+  connectStdio,
+  cpuOf,
+  forkEmulator,
+  interleave,
+  isMain,
+  makeConnections,
+  ms,
+  OURS_BUNDLED,
+  QUICK,
+  selfCpu,
+  spawnHttpServer,
+  table,
+  verdict,
+  x2
+} from "./lib.mjs"
+
+/** Connections of the server under test, used round-robin so pacing never delays a call. */
+const TOKENS = 64
+
+export const run = async () => {
+  const connections = makeConnections(TOKENS)
+  const emulator = await forkEmulator({
+    apiKey: API_KEY,
+    connections,
+    rateLimit: false,
+    maxRecordedRequests: 0
+  })
+  const common = {
+    TRACKSTAR_BASE_URL: emulator.url,
+    TRACKSTAR_API_KEY: API_KEY
+  }
+  const oursEnv = { ...common, ...connectionEnv(connections), TRACKSTAR_DEFAULT_CONNECTION: "c0" }
+  const baselineEnv = { ...common, TRACKSTAR_ACCESS_TOKEN: connections[0].accessToken }
+  const core = await makeCore(emulator.url, API_KEY)
+  const plain = makeFetch(emulator.url, API_KEY)
+  const redacted = connections.map((c) => Redacted.make(c.accessToken))
+  const oursStdio = await connectStdio(OURS_BUNDLED, oursEnv)
+  const httpServer = await spawnHttpServer(OURS_BUNDLED, oursEnv)
+  const oursHttp = await connectHttp(httpServer.url)
+  const baseline = await connectStdio(BASELINE, baselineEnv)
+  const baselineHttpServer = await spawnHttpServer(BASELINE_HTTP, baselineEnv)
+  const baselineHttp = await connectHttp(baselineHttpServer.url)
+  const args = (i) => ({ ...bodyFor(i), connection: `c${i % TOKENS}` })
+  const variants = {
+    "plain fetch (in-process)": (i) => plain(bodyFor(i), connections[i % TOKENS].accessToken),
+    "core (in-process)": (i) => core.update(bodyFor(i), redacted[i % TOKENS]),
+    "ours over stdio": {
+      call: (i) => callTool(oursStdio.client, args(i)),
+      cpu: () => selfCpu() + cpuOf(oursStdio.pid)
+    },
+    "ours over Streamable HTTP": {
+      call: (i) => callTool(oursHttp.client, args(i)),
+      cpu: () => selfCpu() + cpuOf(httpServer.pid)
+    },
+    "baseline over stdio": {
+      call: (i) => callTool(baseline.client, bodyFor(i)),
+      cpu: () => selfCpu() + cpuOf(baseline.pid)
+    },
+    "baseline over Streamable HTTP": {
+      call: (i) => callTool(baselineHttp.client, bodyFor(i)),
+      cpu: () => selfCpu() + cpuOf(baselineHttpServer.pid)
+    }
+  }
+  let r
+  try {
+    r = await interleave({
+      variants,
+      ...(QUICK
+        ? { rounds: 2, perRound: 50, warmup: 50 }
+        : { rounds: 12, perRound: 250, warmup: 500 })
+    })
+  } finally {
+    await Promise.allSettled([
+      oursStdio.close(),
+      oursHttp.close(),
+      baseline.close(),
+      baselineHttp.close()
+    ])
+    await httpServer.stop()
+    await baselineHttpServer.stop()
+    await core.runtime.dispose()
+    await emulator.stop()
+  }
+  const fetchP50 = r["plain fetch (in-process)"].p50
+  const coreP50 = r["core (in-process)"].p50
+  const rows = Object.entries(r).map(([name, v]) => [
+    name,
+    v.n,
+    ms(v.p50),
+    ms(v.p99),
+    Math.round(v.throughput),
+    ms(v.p50 - fetchP50),
+    name.startsWith("ours") ? ms(v.p50 - coreP50) : "",
+    Math.round(v.cpuPerCall)
+  ])
+  const stdioAdded = r["ours over stdio"].p50 - coreP50
+  const httpAdded = r["ours over Streamable HTTP"].p50 - coreP50
+  const oursOverFetch = r["ours over stdio"].p50 - fetchP50
+  const baselineOverFetch = r["baseline over stdio"].p50 - fetchP50
+  const oursHttpOverFetch = r["ours over Streamable HTTP"].p50 - fetchP50
+  const baselineHttpOverFetch = r["baseline over Streamable HTTP"].p50 - fetchP50
+  const verdicts = [
+    {
+      target: "MCP over stdio adds < 0.5 ms at p50 to a direct core call",
+      figure: `+${ms(stdioAdded)} ms`,
+      met: stdioAdded < 0.5
+    },
+    {
+      target: "MCP over Streamable HTTP adds < 0.5 ms at p50 to a direct core call",
+      figure: `+${ms(httpAdded)} ms`,
+      met: httpAdded < 0.5
+    },
+    {
+      target: "tool call over plain fetch (stdio, p50): ours no more than the baseline server's",
+      figure: `ours +${ms(oursOverFetch)} ms, baseline +${ms(baselineOverFetch)} ms (${x2(
+        oursOverFetch / baselineOverFetch
+      )})`,
+      met: oursOverFetch <= baselineOverFetch
+    },
+    {
+      target: "the same over Streamable HTTP (p50): ours no more than the baseline server's",
+      figure: `ours +${ms(oursHttpOverFetch)} ms, baseline +${ms(baselineHttpOverFetch)} ms (${x2(
+        oursHttpOverFetch / baselineHttpOverFetch
+      )})`,
+      met: oursHttpOverFetch <= baselineHttpOverFetch
+    }
+  ]
+  const markdown = [
+    table(
+      [
+        "variant",
+        "calls",
+        "p50 ms",
+        "p99 ms",
+        "calls/s",
+        "p50 added to fetch ms",
+        "p50 added to core ms",
+        "CPU µs/call"
+      ],
+      rows
+    ),
+    "",
+    `Sequential calls. The SDK client calls tools/list first, as clients do, so it also checks every result's structuredContent against our output schema (the baseline declares none). Our server has ${TOKENS} connections (TRACKSTAR_ACCESS_TOKEN_C0..) used round-robin by the \`connection\` argument, so its default pacing never delays a call; the emulator runs in its own process with the limiter off. The baselines are bench/baseline/server.mjs (stdio) and bench/baseline/http-server.mjs (the same server behind the SDK's StreamableHTTPServerTransport, one session per client): what the SDK's transports cost by themselves. CPU per call counts this process (client, and the in-process variants' work) plus the server process, not the emulator.`,
+    "",
+    table(
+      ["target", "figure", "verdict"],
+      verdicts.map((v) => [v.target, v.figure, verdict(v.met)])
+    )
+  ].join("\n")
+  return { title: "MCP tool call overhead", section: "mcp", markdown, verdicts }
+}
+
+if (isMain(import.meta.url)) console.log((await run()).markdown)
