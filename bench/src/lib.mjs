@@ -246,19 +246,19 @@ export const runCalls = async (count, concurrency, fn, offset = 0) => {
  * runs a block of `perRound` calls, in an order rotated each round, so machine noise
  * lands on all of them alike. Returns every variant's latencies, per-round medians,
  * throughput and CPU time per call. A variant is a function of the call index, or
- * `{ call, cpu }` where `cpu()` is the CPU ms used so far by every process doing its work
- * (default: this process). CPU time is far less disturbed by a noisy neighbour than latency.
+ * `{ call, cpu, serverCpu }` where `cpu()` is the CPU ms used so far by every process doing
+ * its work (default: this process) and `serverCpu()` that of the server alone. CPU time is far less disturbed by a noisy neighbour than latency.
  */
 export const interleave = async ({ variants, rounds, perRound, concurrency = 1, warmup }) => {
   const names = Object.keys(variants)
   const specs = Object.fromEntries(
     names.map((n) => {
       const v = variants[n]
-      return [n, typeof v === "function" ? { call: v, cpu: selfCpu } : v]
+      return [n, typeof v === "function" ? { call: v, cpu: selfCpu } : { cpu: selfCpu, ...v }]
     })
   )
   const out = Object.fromEntries(
-    names.map((n) => [n, { latencies: [], roundP50: [], wall: 0, calls: 0, cpu: 0 }])
+    names.map((n) => [n, { latencies: [], roundP50: [], wall: 0, calls: 0, cpu: 0, serverCpu: 0 }])
   )
   let offset = 0
   for (const name of names) {
@@ -268,11 +268,13 @@ export const interleave = async ({ variants, rounds, perRound, concurrency = 1, 
   for (let r = 0; r < rounds; r++) {
     const order = names.map((_, k) => names[(k + r) % names.length])
     for (const name of order) {
-      const { call, cpu } = specs[name]
+      const { call, cpu, serverCpu } = specs[name]
       const cpuBefore = cpu()
+      const serverBefore = serverCpu?.() ?? 0
       const { latencies, wall } = await runCalls(perRound, concurrency, call, offset)
       const o = out[name]
       o.cpu += cpu() - cpuBefore
+      o.serverCpu += (serverCpu?.() ?? 0) - serverBefore
       offset += perRound
       o.latencies.push(...latencies)
       o.roundP50.push(percentile(latencies, 50))
@@ -289,7 +291,8 @@ export const interleave = async ({ variants, rounds, perRound, concurrency = 1, 
           ...summarize(o.latencies),
           roundP50: o.roundP50,
           throughput: (o.calls / o.wall) * 1000,
-          cpuPerCall: (o.cpu / o.calls) * 1000
+          cpuPerCall: (o.cpu / o.calls) * 1000,
+          serverCpuPerCall: specs[n].serverCpu ? (o.serverCpu / o.calls) * 1000 : undefined
         }
       ]
     })

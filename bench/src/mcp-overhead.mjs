@@ -59,19 +59,23 @@ export const run = async () => {
     "core (in-process)": (i) => core.update(bodyFor(i), redacted[i % TOKENS]),
     "ours over stdio": {
       call: (i) => callTool(oursStdio.client, args(i)),
-      cpu: () => selfCpu() + cpuOf(oursStdio.pid)
+      cpu: () => selfCpu() + cpuOf(oursStdio.pid),
+      serverCpu: () => cpuOf(oursStdio.pid)
     },
     "ours over Streamable HTTP": {
       call: (i) => callTool(oursHttp.client, args(i)),
-      cpu: () => selfCpu() + cpuOf(httpServer.pid)
+      cpu: () => selfCpu() + cpuOf(httpServer.pid),
+      serverCpu: () => cpuOf(httpServer.pid)
     },
     "baseline over stdio": {
       call: (i) => callTool(baseline.client, bodyFor(i)),
-      cpu: () => selfCpu() + cpuOf(baseline.pid)
+      cpu: () => selfCpu() + cpuOf(baseline.pid),
+      serverCpu: () => cpuOf(baseline.pid)
     },
     "baseline over Streamable HTTP": {
       call: (i) => callTool(baselineHttp.client, bodyFor(i)),
-      cpu: () => selfCpu() + cpuOf(baselineHttpServer.pid)
+      cpu: () => selfCpu() + cpuOf(baselineHttpServer.pid),
+      serverCpu: () => cpuOf(baselineHttpServer.pid)
     }
   }
   let r
@@ -104,7 +108,8 @@ export const run = async () => {
     Math.round(v.throughput),
     ms(v.p50 - fetchP50),
     name.startsWith("ours") ? ms(v.p50 - coreP50) : "",
-    Math.round(v.cpuPerCall)
+    Math.round(v.cpuPerCall),
+    v.serverCpuPerCall === undefined ? "" : Math.round(v.serverCpuPerCall)
   ])
   const stdioAdded = r["ours over stdio"].p50 - coreP50
   const httpAdded = r["ours over Streamable HTTP"].p50 - coreP50
@@ -148,12 +153,13 @@ export const run = async () => {
         "calls/s",
         "p50 added to fetch ms",
         "p50 added to core ms",
-        "CPU µs/call"
+        "CPU µs/call",
+        "of which server"
       ],
       rows
     ),
     "",
-    `Sequential calls. The SDK client calls tools/list first, as clients do, so it also checks every result's structuredContent against our output schema (the baseline declares none). Our server has ${TOKENS} connections (TRACKSTAR_ACCESS_TOKEN_C0..) used round-robin by the \`connection\` argument, so its default pacing never delays a call; the emulator runs in its own process with the limiter off. The baselines are bench/baseline/server.mjs (stdio) and bench/baseline/http-server.mjs (the same server behind the SDK's StreamableHTTPServerTransport, one session per client): what the SDK's transports cost by themselves. CPU per call counts this process (client, and the in-process variants' work) plus the server process, not the emulator.`,
+    `Sequential calls. The SDK client calls tools/list first, as clients do, so it also checks every result's structuredContent against our output schema (the baseline declares none). Our server has ${TOKENS} connections (TRACKSTAR_ACCESS_TOKEN_C0..) used round-robin by the \`connection\` argument, so its default pacing never delays a call; the emulator runs in its own process with the limiter off. The baselines are bench/baseline/server.mjs (stdio) and bench/baseline/http-server.mjs (the same server behind the SDK's StreamableHTTPServerTransport, one session per client): what the SDK's transports cost by themselves. CPU per call counts this process (client, and the in-process variants' work) plus the server process, not the emulator; "of which server" is the server process alone (clock-tick resolution, summed over all rounds).`,
     "",
     table(
       ["target", "figure", "verdict"],

@@ -1,8 +1,12 @@
 // `pnpm bench`: every section in sequence, one process, markdown on stdout.
-//   node bench/src/run.mjs [core] [mcp] [cold] [pacing] [scaling] [--quick] [--write FILE]
+//   node bench/src/run.mjs [core] [mcp] [cold] [pacing] [scaling] [anatomy] [--quick] [--write FILE]
+// `anatomy` (where the core's per-call cost goes) runs only when named.
 // With --write, the figures replace the generated part of FILE (between the bench markers),
 // leaving the hand-written text around it alone.
+import { execFileSync } from "node:child_process"
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+import * as anatomy from "./anatomy.mjs"
 import * as coldStart from "./cold-start.mjs"
 import * as coreVsFetch from "./core-vs-fetch.mjs"
 import { machine, QUICK, source, table, verdict } from "./lib.mjs"
@@ -15,8 +19,10 @@ const SECTIONS = {
   mcp: mcpOverhead,
   cold: coldStart,
   pacing,
-  scaling
+  scaling,
+  anatomy
 }
+const DEFAULT = ["core", "mcp", "cold", "pacing", "scaling"]
 const BEGIN = "<!-- bench:begin -->"
 const END = "<!-- bench:end -->"
 
@@ -25,7 +31,7 @@ const writeAt = argv.indexOf("--write")
 const target = writeAt >= 0 ? argv[writeAt + 1] : undefined
 if (writeAt >= 0 && target === undefined) throw new Error("--write needs a file")
 const chosen = argv.filter((a, i) => a in SECTIONS && (writeAt < 0 || i !== writeAt + 1))
-const names = chosen.length > 0 ? chosen : Object.keys(SECTIONS)
+const names = chosen.length > 0 ? chosen : DEFAULT
 
 const m = machine()
 const before = source()
@@ -56,10 +62,13 @@ const rebuilt =
     : `\n\n**apps/mcp/dist/main.js changed during the run (now ${after.bundle}): some figures measure another build.**`
 if (rebuilt !== "") process.stderr.write(`bench: ${rebuilt.trim()}\n`)
 
-const summary = table(
-  ["section", "target", "figure", "verdict"],
-  results.flatMap((r) => r.verdicts.map((v) => [r.section, v.target, v.figure, verdict(v.met)]))
+const judged = results.flatMap((r) =>
+  r.verdicts.map((v) => [r.section, v.target, v.figure, verdict(v.met)])
 )
+const summary =
+  judged.length > 0
+    ? table(["section", "target", "figure", "verdict"], judged)
+    : "No targets in these sections."
 process.stdout.write(`## Targets\n\n${summary}${rebuilt}\n`)
 
 if (target !== undefined) {
@@ -84,5 +93,12 @@ if (target !== undefined) {
   const end = current.indexOf(END)
   if (begin < 0 || end < begin) throw new Error(`${target} has no ${BEGIN} ... ${END} block`)
   writeFileSync(target, current.slice(0, begin) + generated + current.slice(end + END.length))
+  // The repository's formatter pads markdown tables; `pnpm lint` checks docs too.
+  const biome = fileURLToPath(new URL("../../node_modules/.bin/biome", import.meta.url))
+  try {
+    execFileSync(biome, ["format", "--write", target], { stdio: "ignore" })
+  } catch {
+    process.stderr.write(`bench: could not run ${biome} format on ${target}; run pnpm format\n`)
+  }
   process.stderr.write(`bench: figures written to ${target}\n`)
 }
