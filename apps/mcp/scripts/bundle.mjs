@@ -1,5 +1,6 @@
-// Bundles the CLI into one ESM file, dist/main.js: a desktop client's cold
-// start then reads one file instead of resolving hundreds of modules.
+// Bundles the CLI into dist/main.js: a desktop client's cold start then reads
+// one file instead of resolving hundreds of modules. What only --http or
+// --emulator needs is split into dist/chunks/ and loaded only with those flags.
 import { build } from "esbuild"
 
 /**
@@ -24,8 +25,10 @@ const withoutAjv = {
 }
 
 await build({
-  entryPoints: ["src/cli.ts"],
-  outfile: "dist/main.js",
+  entryPoints: { main: "src/cli.ts" },
+  outdir: "dist",
+  splitting: true,
+  chunkNames: "chunks/[name]-[hash]",
   bundle: true,
   platform: "node",
   format: "esm",

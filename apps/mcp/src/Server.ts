@@ -23,27 +23,35 @@ import { VERSION } from "./version.js"
 const INSTRUCTIONS =
   "Manages Trackstar connections (a customer's connected WMS, cart or carrier system). Use update_connection to set or clear a connection's customer_id or to turn its webhooks off or on; use dry_run to show the user the exact request first."
 
+/** Where `connect` moves `tools/call` arguments the SDK's request schema would refuse. */
+const RAW_ARGUMENTS = "trackstar-mcp/raw-arguments"
+
+const asRecord = (value: unknown): Record<string, unknown> | undefined =>
+  typeof value === "object" && value !== null && !Array.isArray(value) ? { ...value } : undefined
+
 /**
- * `tools/call` with `arguments: null` means "no arguments" to the clients that
- * send it, but the SDK refuses it with a schema error before any handler runs.
- * Rewriting it to absent lets the tool answer as for no arguments.
+ * The SDK refuses a `tools/call` whose `arguments` is not an object before any
+ * handler runs, with an internal error and a schema dump. Clients that send
+ * `null` mean "no arguments", so that is dropped; any other non-object is moved
+ * aside, so the tool's own decoder answers it with an `isError` result that
+ * says what the tool takes (as MCP asks for invalid arguments).
  */
-const withoutNullArguments = (message: JSONRPCMessage): JSONRPCMessage => {
-  if (
-    !("method" in message) ||
-    message.method !== "tools/call" ||
-    message.params?.arguments !== null
-  )
+const normaliseArguments = (message: JSONRPCMessage): JSONRPCMessage => {
+  if (!("method" in message) || message.method !== "tools/call" || message.params === undefined) {
     return message
-  const { arguments: _, ...params } = message.params
-  return { ...message, params }
+  }
+  const { arguments: args, ...params } = message.params
+  if (args === undefined || asRecord(args) !== undefined) return message
+  if (args === null) return { ...message, params }
+  const meta = { ...asRecord(params._meta), [RAW_ARGUMENTS]: args }
+  return { ...message, params: { ...params, _meta: meta } }
 }
 
 /** Connects a server to a transport, normalising what quirky clients send. */
 export const connect = async (server: Server, transport: Transport): Promise<void> => {
   await server.connect(transport)
   const handle = transport.onmessage
-  transport.onmessage = (message, extra) => handle?.(withoutNullArguments(message), extra)
+  transport.onmessage = (message, extra) => handle?.(normaliseArguments(message), extra)
 }
 
 const SEVERITY: ReadonlyArray<LoggingLevel> = [
@@ -176,9 +184,8 @@ export const createServer = <R>({ tools, runtime, inFlight }: ServerContext<R>):
                 .catch(() => undefined)
             )
     })
-    // No arguments and `null` arguments both mean "none given".
     const effect = tool
-      .call(request.params.arguments ?? {})
+      .call(request.params._meta?.[RAW_ARGUMENTS] ?? request.params.arguments ?? {})
       .pipe(
         Effect.provideService(Progress, progress),
         Effect.locallyWith(FiberRef.currentLoggers, HashSet.add(clientLogger)),

@@ -107,9 +107,9 @@ it("writes only JSON-RPC lines to stdout and answers every request", async () =>
   expect(result(4)).toMatchObject({
     result: { isError: true, content: [{ text: expect.stringContaining("Nothing to update") }] }
   })
-  // A non-object is refused by the SDK's own request schema, as a protocol error that says so.
+  // A non-object is answered by the tool's own decoder, as an isError result that says why.
   expect(result(5)).toMatchObject({
-    error: { message: expect.stringContaining("expected record") }
+    result: { isError: true, content: [{ text: expect.stringContaining("must be a JSON object") }] }
   })
   expect(result(6)).toMatchObject({ result: { structuredContent: { updated: true } } })
   expect(result(7)).toMatchObject({ error: { message: expect.stringContaining("Unknown tool") } })
