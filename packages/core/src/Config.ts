@@ -59,6 +59,13 @@ export interface ResolvedOptions {
   readonly writesPerSecond: number
 }
 
+/** Credentials travel as header values: visible ASCII only (a pasted quote, space or newline is a typo). */
+export const isHeaderSafe = (value: string): boolean => /^[\x21-\x7e]+$/.test(value)
+
+/** Why a credential was refused; says what to look for, never the value. */
+export const HEADER_UNSAFE =
+  "contains a character an HTTP header cannot carry (a space, newline, quote mark or non-ASCII letter); copy the value again"
+
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i
 
 /**
@@ -71,6 +78,11 @@ export const parseBaseUrl = (input: string): Either.Either<URL, string> => {
     url = new URL(input)
   } catch {
     return Either.left(`"${input}" is not a URL; expected e.g. ${DEFAULT_BASE_URL}`)
+  }
+  if (url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "") {
+    return Either.left(
+      `${url.origin}: the base URL must be a plain origin (and optional path), without user info, query or fragment`
+    )
   }
   if (url.protocol === "https:") return Either.right(url)
   if (url.protocol === "http:" && LOOPBACK.test(url.hostname)) return Either.right(url)
@@ -99,6 +111,12 @@ export const resolveOptions = (
       "TRACKSTAR_WRITES_PER_SECOND",
       `must be 0 (no pacing) or a positive number, got ${writesPerSecond}`
     )
+  }
+  if (!isHeaderSafe(Redacted.value(options.apiKey))) {
+    return bad("TRACKSTAR_API_KEY", HEADER_UNSAFE)
+  }
+  if (options.accessToken !== undefined && !isHeaderSafe(Redacted.value(options.accessToken))) {
+    return bad("TRACKSTAR_ACCESS_TOKEN", HEADER_UNSAFE)
   }
   const attemptTimeout = Duration.decode(options.attemptTimeout ?? DEFAULTS.attemptTimeout)
   if (!positive(attemptTimeout)) return bad("TRACKSTAR_TIMEOUT_MS", "must be more than 0 ms")

@@ -58,6 +58,9 @@ const number = (value: string | undefined): number | undefined => {
   return Number.isFinite(n) ? n : undefined
 }
 
+/** Longest wait read from `x-ratelimit-reset`, whose windows last one second. */
+const RESET_WAIT_CAP_MILLIS = 2_000
+
 /** `retry-after` in milliseconds: delta seconds or an HTTP date. */
 export const retryAfterMillis = (value: string | undefined, now: number): number | undefined => {
   const seconds = number(value)
@@ -147,7 +150,10 @@ export const decodeAnswer = (
     const reset = number(headers["x-ratelimit-reset"])
     const wait =
       retryAfterMillis(headers["retry-after"], now) ??
-      (reset === undefined ? undefined : Math.max(0, reset * 1000 - now))
+      // Windows are one second long: a reset further off only means our clock and theirs differ.
+      (reset === undefined
+        ? undefined
+        : Math.min(RESET_WAIT_CAP_MILLIS, Math.max(0, reset * 1000 - now)))
     const limit = number(headers["x-ratelimit-limit"])
     const remaining = number(headers["x-ratelimit-remaining"])
     return Either.left(

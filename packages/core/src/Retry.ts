@@ -65,9 +65,11 @@ export const retrySchedule = (
     Schedule.intersect(Schedule.recurs(settings.maxAttempts - 1)),
     Schedule.intersect(Schedule.identity<TrackstarError>()),
     Schedule.whileInput(isTransient),
+    // The server's advice is a floor: never sooner than it asks, nor sooner than backoff
+    // (a `retry-after: 0` must not turn the remaining attempts into a tight loop).
     Schedule.modifyDelay(([, error], delay) => {
       const advised = advisedWait(error)
-      return advised === undefined ? delay : Duration.millis(advised)
+      return advised === undefined ? delay : Duration.max(delay, Duration.millis(advised))
     }),
     Schedule.delays,
     Schedule.whileOutputEffect((delay) =>

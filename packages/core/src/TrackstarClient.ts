@@ -3,7 +3,12 @@
  * with input decoding, per-token pacing, attempt timeouts, retries, a
  * deadline, spans and typed failures.
  */
-import { HttpClient, type HttpClientError, HttpClientRequest } from "@effect/platform"
+import {
+  FetchHttpClient,
+  HttpClient,
+  type HttpClientError,
+  HttpClientRequest
+} from "@effect/platform"
 import {
   Clock,
   type Config,
@@ -19,6 +24,8 @@ import {
   ScheduleDecision
 } from "effect"
 import {
+  HEADER_UNSAFE,
+  isHeaderSafe,
   type ResolvedOptions,
   resolveOptions,
   type TrackstarClientOptions,
@@ -168,7 +175,12 @@ export const make = (
       Either.flatMap(decodeUpdate(input), (body) =>
         Option.match(tokenFor(options), {
           onNone: () => Either.left(noToken),
-          onSome: (token) => Either.right({ body, token })
+          onSome: (token) =>
+            isHeaderSafe(Redacted.value(token))
+              ? Either.right({ body, token })
+              : Either.left(
+                  new InvalidRequest({ issues: [{ path: "accessToken", message: HEADER_UNSAFE }] })
+                )
         })
       )
 
@@ -186,7 +198,15 @@ export const make = (
       )
       const transportError = (e: HttpClientError.HttpClientError) =>
         Effect.fail(new TransportError({ baseUrl: origin, reason: transportReason(e) }))
-      return http.execute(request).pipe(
+      // Never follow a redirect: fetch would carry both credentials to wherever it points,
+      // even from https to plain http. A 3xx is an answer the contract does not allow.
+      const execute = Effect.flatMap(Effect.serviceOption(FetchHttpClient.RequestInit), (init) =>
+        Effect.provideService(http.execute(request), FetchHttpClient.RequestInit, {
+          ...Option.getOrElse(init, () => ({})),
+          redirect: "manual"
+        })
+      )
+      return execute.pipe(
         Effect.flatMap((response) =>
           Effect.flatMap(Clock.currentTimeMillis, (now) => readAnswer(response, now, secrets))
         ),

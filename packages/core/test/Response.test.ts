@@ -77,8 +77,14 @@ describe("decodeAnswer", () => {
   })
 
   it("falls back to x-ratelimit-reset when retry-after is absent", () => {
-    expect(failure(429, "", { "x-ratelimit-reset": String(NOW / 1000 + 3) })).toMatchObject({
-      retryAfterMillis: 3000
+    expect(failure(429, "", { "x-ratelimit-reset": String(NOW / 1000 + 1) })).toMatchObject({
+      retryAfterMillis: 1000
+    })
+  })
+
+  it("caps a wait read from x-ratelimit-reset at 2 s: windows last a second, so more is clock skew", () => {
+    expect(failure(429, "", { "x-ratelimit-reset": String(NOW / 1000 + 30) })).toMatchObject({
+      retryAfterMillis: 2000
     })
   })
 

@@ -193,3 +193,66 @@ describe("base URL", () => {
     })
   )
 })
+
+describe("credentials stay where they belong", () => {
+  it.live("does not follow a redirect, so no credential reaches its target", () =>
+    Effect.gen(function* () {
+      const elsewhere = yield* Effect.promise(() => startEmulator())
+      try {
+        emulator.inject({
+          fault: {
+            kind: "status",
+            status: 307,
+            headers: { location: `${elsewhere.url}/connections` },
+            body: ""
+          },
+          times: 1
+        })
+        const client = yield* clientFor(emulator, { maxAttempts: 1 })
+        const error = failureOf(yield* Effect.exit(client.updateConnection({ customer_id: "x" })))
+        expect(error).toMatchObject({ _tag: "UnexpectedResponse", status: 307 })
+        expect(elsewhere.requests()).toHaveLength(0)
+      } finally {
+        yield* Effect.promise(() => elsewhere.stop())
+      }
+    })
+  )
+
+  it.live(
+    "refuses an access token no HTTP header can carry, before sending, without echoing it",
+    () =>
+      Effect.gen(function* () {
+        const client = yield* clientFor(emulator)
+        const exit = yield* Effect.exit(
+          client.updateConnection(
+            { customer_id: "x" },
+            { accessToken: Redacted.make("tok with space\n") }
+          )
+        )
+        const error = failureOf(exit)
+        expect(error._tag).toBe("InvalidRequest")
+        expect(error.message).toContain(
+          "accessToken contains a character an HTTP header cannot carry"
+        )
+        expect(error.message).not.toContain("tok with space")
+        expect(emulator.requests()).toHaveLength(0)
+      })
+  )
+
+  it.live.each([
+    "https://user:pass@example.com",
+    "https://example.com/?key=1",
+    "https://example.com/#x"
+  ])("refuses the base URL %s", (baseUrl) =>
+    Effect.gen(function* () {
+      const exit = yield* Effect.exit(
+        TrackstarClient.make({ apiKey: Redacted.make(API_KEY), baseUrl }).pipe(
+          Effect.provide(FetchHttpClient.layer)
+        )
+      )
+      const error = failureOf(exit)
+      expect(String(error)).toContain("plain origin")
+      expect(String(error)).not.toContain("pass")
+    })
+  )
+})
