@@ -29,8 +29,8 @@ import {
   Schema
 } from "effect"
 
-/** Which Trackstar the server talks to. */
-export type Target = "trackstar" | "emulator"
+/** Where the server sends requests: Trackstar's production API, the in-process emulator, or another base URL. */
+export type Target = "trackstar" | "emulator" | "custom"
 
 /** A connection the tool can address by name; the token never leaves this module's consumers. */
 export interface NamedConnection {
@@ -158,11 +158,16 @@ const fromFile = (
     onExcessProperty: "error"
   })(json)
   if (Either.isLeft(decoded)) {
-    // The formatter names paths and expectations; it never prints the token values it rejects.
-    const issues = ParseResult.ArrayFormatter.formatErrorSync(decoded.left).map(
-      (i) =>
-        `${i.path.join(".") || "(top level)"}: ${i._tag === "Type" ? "has the wrong type or format" : i.message}`
-    )
+    // Only paths and fixed texts: a schema's own message may quote the rejected value (a token).
+    const issues = ParseResult.ArrayFormatter.formatErrorSync(decoded.left).map((i) => {
+      const what =
+        i._tag === "Missing"
+          ? "is missing"
+          : i._tag === "Unexpected"
+            ? "is not an allowed key or name"
+            : "has the wrong type or format"
+      return `${i.path.join(".") || "(top level)"}: ${what}`
+    })
     return problem(
       `${[...new Set(issues)].join("; ")}. Expected {"defaultConnection"?: name, "connections": {name: {"accessToken": "..."} or {"accessTokenEnv": "VARIABLE"}}}`
     )
@@ -278,11 +283,16 @@ export const make = (
       Effect.withConfigProvider(provider),
       Effect.mapError((error) => new StartupError({ message: formatConfigError(error) }))
     )
-    // Plain http is only accepted for loopback hosts, which is where the emulator runs.
-    const local =
-      options.emulator !== undefined ||
-      Either.getRight(client).pipe(Option.exists((c) => c.baseUrl.protocol === "http:"))
-    return { target: local ? "emulator" : "trackstar", client, connections, defaultConnection }
+    // Only --emulator is known to be the emulator: a loopback URL may be a proxy to production.
+    const target: Target =
+      options.emulator !== undefined
+        ? "emulator"
+        : Either.getRight(client).pipe(
+              Option.exists((c) => c.baseUrl.origin !== new URL(CoreConfig.DEFAULT_BASE_URL).origin)
+            )
+          ? "custom"
+          : "trackstar"
+    return { target, client, connections, defaultConnection }
   })
 
 /** The setup as a layer. */

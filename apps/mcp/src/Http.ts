@@ -4,7 +4,7 @@
  * token (required before binding beyond loopback), a health endpoint, one
  * MCP session per client, and a graceful shutdown that lets calls finish.
  */
-import { randomUUID, timingSafeEqual } from "node:crypto"
+import { createHash, randomUUID, timingSafeEqual } from "node:crypto"
 import {
   createServer as createHttpServer,
   type IncomingMessage,
@@ -27,6 +27,8 @@ export interface HttpOptions {
   readonly allowedOrigins: ReadonlyArray<string>
   /** Extra `Host` values to accept besides the bound address and loopback names. */
   readonly allowedHosts: ReadonlyArray<string>
+  /** Sessions open at once; an initialize beyond it is answered 503. Default 1,000. */
+  readonly maxSessions?: number
   /** A session with no request for this long is closed. */
   readonly sessionIdleMillis?: number
   readonly createServer: () => Server
@@ -85,10 +87,10 @@ const readBody = (req: IncomingMessage): Promise<string | undefined> =>
     req.on("error", reject)
   })
 
+/** Compares digests, so neither the token's bytes nor its length show in the timing. */
 const sameSecret = (given: string, expected: Redacted.Redacted<string>): boolean => {
-  const a = Buffer.from(given)
-  const b = Buffer.from(Redacted.value(expected))
-  return a.length === b.length && timingSafeEqual(a, b)
+  const digest = (text: string) => createHash("sha256").update(text).digest()
+  return timingSafeEqual(digest(given), digest(Redacted.value(expected)))
 }
 
 interface Session {
@@ -102,6 +104,7 @@ export const serveHttp = async (options: HttpOptions): Promise<HttpEndpoint> => 
   const refusal = checkBinding(options.host, options.authToken)
   if (refusal !== undefined) throw new Error(refusal)
   const sessions = new Map<string, Session>()
+  const maxSessions = options.maxSessions ?? 1_000
   // POSTs being answered: a call's result is written after its effect ends, so
   // shutdown waits for the responses, not only for the effects.
   const posts = new InFlight()
@@ -130,9 +133,8 @@ export const serveHttp = async (options: HttpOptions): Promise<HttpEndpoint> => 
 
   const handleMcp = async (req: IncomingMessage, res: ServerResponse) => {
     if (options.authToken !== undefined) {
-      const header = req.headers.authorization ?? ""
-      const given = header.startsWith("Bearer ") ? header.slice(7) : ""
-      if (!sameSecret(given, options.authToken)) {
+      const [scheme, given = ""] = (req.headers.authorization ?? "").trim().split(/\s+/, 2)
+      if (scheme?.toLowerCase() !== "bearer" || !sameSecret(given, options.authToken)) {
         return sendJsonRpcError(
           res,
           401,
@@ -167,7 +169,16 @@ export const serveHttp = async (options: HttpOptions): Promise<HttpEndpoint> => 
         ? posts.track(() => session.transport.handleRequest(req, res, body))
         : session.transport.handleRequest(req, res, body)
     }
-    if (req.method === "POST" && isInitializeRequest(body)) return startSession(req, res, body)
+    if (req.method === "POST" && isInitializeRequest(body)) {
+      if (sessions.size >= maxSessions) {
+        return sendJsonRpcError(
+          res,
+          503,
+          `Too many sessions (${maxSessions}); close one, or retry later`
+        )
+      }
+      return startSession(req, res, body)
+    }
     return sendJsonRpcError(
       res,
       400,
@@ -237,7 +248,7 @@ export const serveHttp = async (options: HttpOptions): Promise<HttpEndpoint> => 
     () => {
       const cutoff = Date.now() - idleMillis
       for (const session of sessions.values())
-        if (session.lastSeen < cutoff) void session.transport.close()
+        if (session.lastSeen < cutoff) session.transport.close().catch(() => undefined)
     },
     Math.min(idleMillis, 60_000)
   )

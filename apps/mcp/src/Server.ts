@@ -4,6 +4,7 @@
  * the request's abort signal (a cancelled call interrupts its effect), with
  * progress and log notifications routed to the calling client.
  */
+import { randomUUID } from "node:crypto"
 import { Server } from "@modelcontextprotocol/sdk/server/index.js"
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
 import {
@@ -23,8 +24,11 @@ import { VERSION } from "./version.js"
 const INSTRUCTIONS =
   "Manages Trackstar connections (a customer's connected WMS, cart or carrier system). Use update_connection to set or clear a connection's customer_id or to turn its webhooks off or on; use dry_run to show the user the exact request first."
 
-/** Where `connect` moves `tools/call` arguments the SDK's request schema would refuse. */
-const RAW_ARGUMENTS = "trackstar-mcp/raw-arguments"
+/**
+ * Where `connect` moves `tools/call` arguments the SDK's request schema would
+ * refuse; random per process, so a client cannot smuggle arguments in through `_meta`.
+ */
+const RAW_ARGUMENTS = `trackstar-mcp/raw-arguments-${randomUUID()}`
 
 const asRecord = (value: unknown): Record<string, unknown> | undefined =>
   typeof value === "object" && value !== null && !Array.isArray(value) ? { ...value } : undefined

@@ -101,7 +101,12 @@ export const defineTool = <A, I, O, OI extends JsonObject, R>(
       Effect.catchAllCause((cause) =>
         Cause.isInterruptedOnly(cause)
           ? Effect.interrupt
-          : Effect.logError(`${spec.name} failed unexpectedly`, Cause.pretty(cause)).pipe(
+          : // The trace goes to stderr only: log notifications would hand it to the client.
+            Effect.sync(() =>
+              process.stderr.write(
+                `trackstar-mcp: ${spec.name} failed unexpectedly\n${Cause.pretty(cause)}\n`
+              )
+            ).pipe(
               Effect.as(
                 errorResult(
                   `${spec.name} failed because of an internal error in this server; it was logged on the server's stderr. Nothing suggests the arguments were wrong.`

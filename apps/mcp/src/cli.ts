@@ -91,6 +91,10 @@ const parse = () => {
   }
 }
 
+/** A flag or variable as given, or undefined when absent or blank (blank counts as unset). */
+const given = (value: string | undefined): string | undefined =>
+  value === undefined || value.trim() === "" ? undefined : value
+
 const list = (value: string | undefined): Array<string> =>
   (value ?? "")
     .split(",")
@@ -113,11 +117,8 @@ const main = async () => {
   if (flags.version) return void process.stdout.write(`${VERSION}\n`)
   const env = process.env
   const port = portOf(flags.port)
-  const authTokenValue = flags["auth-token"] ?? env.TRACKSTAR_MCP_AUTH_TOKEN
-  const authToken =
-    authTokenValue === undefined || authTokenValue.trim() === ""
-      ? undefined
-      : Redacted.make(authTokenValue)
+  const authTokenValue = given(flags["auth-token"]) ?? given(env.TRACKSTAR_MCP_AUTH_TOKEN)
+  const authToken = authTokenValue === undefined ? undefined : Redacted.make(authTokenValue)
 
   // Loaded only when asked for, so a plain stdio start loads less.
   const emulator = flags.emulator
@@ -130,7 +131,7 @@ const main = async () => {
     Layer.mergeAll(
       Config.layer({
         env,
-        configFile: flags.config,
+        configFile: given(flags.config),
         emulator: emulator && {
           url: emulator.url,
           apiKey: emulator.apiKey,
@@ -174,8 +175,8 @@ const main = async () => {
       host: flags.host,
       port,
       authToken,
-      allowedOrigins: list(flags["allowed-origins"] ?? env.TRACKSTAR_MCP_ALLOWED_ORIGINS),
-      allowedHosts: list(flags["allowed-hosts"] ?? env.TRACKSTAR_MCP_ALLOWED_HOSTS),
+      allowedOrigins: list(given(flags["allowed-origins"]) ?? env.TRACKSTAR_MCP_ALLOWED_ORIGINS),
+      allowedHosts: list(given(flags["allowed-hosts"]) ?? env.TRACKSTAR_MCP_ALLOWED_HOSTS),
       createServer: () => createServer(context),
       inFlight,
       log
@@ -209,7 +210,7 @@ const main = async () => {
     if (inFlight.count > 0) log(`shutting down; waiting for ${inFlight.count} call(s) in flight`)
     await stop().catch(() => undefined)
     await runtime.dispose().catch(() => undefined)
-    await emulator?.stop()
+    await emulator?.stop().catch(() => undefined)
     // Pipes are written asynchronously: let the last responses reach the client before exiting.
     await new Promise((resolve) => process.stdout.write("", resolve))
     process.exit(code)

@@ -65,6 +65,7 @@ describe("connections", () => {
     [{}, "missing.json", "cannot be read (ENOENT)"],
     [{}, "bad.json", "is not valid JSON"],
     [{}, "shape.json", "connections.Bad Name"],
+    [{}, "spaces.json", "connections.acme"],
     [{}, "unset.json", "names GLOBEX_TOKEN, which is not set"],
     [
       { TRACKSTAR_ACCESS_TOKEN_ACME: SECRET },
@@ -75,6 +76,8 @@ describe("connections", () => {
     const contents: Record<string, string> = {
       "bad.json": `{"connections": {"acme": {"accessToken": "${SECRET}"}`,
       "shape.json": JSON.stringify({ connections: { "Bad Name": { accessToken: SECRET } } }),
+      // A schema's own message would quote the rejected token; the start-up error must not.
+      "spaces.json": JSON.stringify({ connections: { acme: { accessToken: `${SECRET}\n` } } }),
       "unset.json": JSON.stringify({ connections: { globex: { accessTokenEnv: "GLOBEX_TOKEN" } } }),
       "dup.json": JSON.stringify({ connections: { acme: { accessToken: "other" } } })
     }
@@ -116,8 +119,13 @@ describe("client settings", () => {
     expect(result.left.message).not.toContain(SECRET)
   })
 
-  it("labels a loopback base URL as the emulator", async () => {
+  it("labels a base URL other than production as custom, never as the emulator", async () => {
     const result = await setup({ TRACKSTAR_API_KEY: "k", TRACKSTAR_BASE_URL: "http://127.0.0.1:9" })
-    expect(Either.getOrThrow(result).target).toBe("emulator")
+    expect(Either.getOrThrow(result).target).toBe("custom")
+  })
+
+  it("labels the production API as trackstar", async () => {
+    const result = await setup({ TRACKSTAR_API_KEY: "k" })
+    expect(Either.getOrThrow(result).target).toBe("trackstar")
   })
 })

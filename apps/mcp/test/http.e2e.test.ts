@@ -144,9 +144,16 @@ describe("Streamable HTTP", () => {
     expect((await raw(url, {}, INITIALIZE)).status).toBe(401)
     expect((await raw(url, { authorization: "Bearer not-the-token" }, INITIALIZE)).status).toBe(401)
     await expect(connectHttp(url)).rejects.toThrow()
+    // The scheme is case-insensitive, as HTTP says.
+    expect((await raw(url, { authorization: `bearer ${AUTH}` }, INITIALIZE)).status).toBe(200)
     const client = await connectHttp(url, { authorization: `Bearer ${AUTH}` })
     expect((await client.listTools()).tools).toHaveLength(1)
     await client.close()
+  })
+
+  it("keeps the variable's token when --auth-token is given empty", async () => {
+    const { url } = await serve(["--auth-token", ""], { TRACKSTAR_MCP_AUTH_TOKEN: AUTH })
+    expect((await raw(url, {}, INITIALIZE)).status).toBe(401)
   })
 
   it("refuses a foreign Origin and a foreign Host (DNS rebinding)", async () => {

@@ -78,8 +78,8 @@ afterAll(async () => {
 })
 
 const alive = (): boolean => {
-  const pid = session.transport.pid
-  if (pid === null) return false
+  const pid = session.pid
+  if (pid === undefined) return false
   try {
     process.kill(pid, 0)
     return true

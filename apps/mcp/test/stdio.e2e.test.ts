@@ -108,7 +108,7 @@ describe("stdio server, spawned by the SDK client", () => {
         url: `${emulator.url}/connections`,
         body: { customer_id: "acme-42" }
       },
-      target: "emulator",
+      target: "custom",
       attempts: 1
     })
     const requestId = first.structuredContent?.request_id
@@ -182,7 +182,7 @@ describe("stdio server, spawned by the SDK client", () => {
 
   it("exits cleanly when the client closes stdin", async () => {
     const session = await connect({ TRACKSTAR_API_KEY: "" })
-    const pid = session.transport.pid
+    const pid = session.pid
     expect(pid).toBeTypeOf("number")
     const exited = new Promise<number | null>((resolve) => {
       const poll = setInterval(() => {
@@ -206,7 +206,7 @@ describe("shutdown", () => {
     const before = emulator.requests().length
     const pending = session.call({ customer_id: "in-flight" })
     await until(() => emulator.requests().length > before, 5_000, "the call to reach the emulator")
-    process.kill(session.transport.pid ?? 0, "SIGTERM")
+    process.kill(session.pid ?? 0, "SIGTERM")
     const result = await pending
     expect(result.structuredContent).toMatchObject({ updated: true })
     expect(emulator.connection(TOKEN)?.customer_id).toBe("in-flight")

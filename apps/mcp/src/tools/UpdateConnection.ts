@@ -3,7 +3,7 @@
  */
 import { type Errors, Schemas, type TrackstarClient } from "@trackstar-mcp/core"
 import { Effect, Either, Schema } from "effect"
-import { Trackstar } from "../Config.js"
+import { type Target, Trackstar } from "../Config.js"
 import { defineTool, Progress, ToolFailure } from "../Tool.js"
 
 /** How the tool is shaped for this server's configuration. */
@@ -78,36 +78,50 @@ const argsSchemas = (options: UpdateConnectionToolOptions) => {
 }
 
 /** The structured result: what was (or would be) sent, and Trackstar's answer when it was sent. */
-export const UpdateConnectionOutput = Schema.Struct({
-  dry_run: Schema.Boolean.annotations({ description: "true when nothing was sent." }),
-  connection: Schema.String.annotations({
-    description: "The configured connection name that was used."
-  }),
-  target: Schema.Literal("trackstar", "emulator").annotations({
-    description:
-      '"emulator" when the server runs against the local Trackstar emulator (no real connection changes).'
-  }),
-  request: Schema.Struct({
-    method: Schema.Literal("PATCH"),
-    url: Schema.String,
-    headers: Schema.Record({ key: Schema.String, value: Schema.String }).annotations({
-      description: "Header names and values; secret values are shown as <redacted>."
+export const outputSchema = (compatibleSchema: boolean) => {
+  const body = Schema.Struct(Schemas.UpdateConnectionRequest.fields)
+  // Same values either way; for clients that refuse anyOf, the body's JSON Schema names no field types.
+  const bodySchema = compatibleSchema
+    ? body.annotations({
+        jsonSchema: {
+          type: "object",
+          description:
+            "The JSON body: customer_id (a string, or null when cleared) and/or webhooks_disabled (a boolean)."
+        }
+      })
+    : body.annotations({ description: "The JSON body." })
+  return Schema.Struct({
+    dry_run: Schema.Boolean.annotations({ description: "true when nothing was sent." }),
+    connection: Schema.String.annotations({
+      description: "The configured connection name that was used."
     }),
-    body: Schema.Struct(Schemas.UpdateConnectionRequest.fields)
-  }).annotations({ description: "The request that was sent, or would be sent on a dry run." }),
-  connection_id: Schema.optionalWith(Schema.String, { exact: true }).annotations({
-    description: "Trackstar's id of the updated connection (absent on a dry run)."
-  }),
-  updated: Schema.optionalWith(Schema.Boolean, { exact: true }).annotations({
-    description: "Whether Trackstar reports that the connection was updated (absent on a dry run)."
-  }),
-  request_id: Schema.optionalWith(Schema.String, { exact: true }).annotations({
-    description: "Trackstar's X-Request-Id for this update; quote it to Trackstar support."
-  }),
-  attempts: Schema.optionalWith(Schema.Number, { exact: true }).annotations({
-    description: "Requests it took; more than 1 when a transient failure was retried."
+    target: Schema.Literal("trackstar", "emulator", "custom").annotations({
+      description:
+        '"trackstar": Trackstar\'s production API; "emulator": the in-process emulator (no real connection changes); "custom": the base URL set in TRACKSTAR_BASE_URL (see request.url).'
+    }),
+    request: Schema.Struct({
+      method: Schema.Literal("PATCH").annotations({ description: "The HTTP method." }),
+      url: Schema.String.annotations({ description: "The full URL of the request." }),
+      headers: Schema.Record({ key: Schema.String, value: Schema.String }).annotations({
+        description: "Header names and values; secret values are shown as <redacted>."
+      }),
+      body: bodySchema
+    }).annotations({ description: "The request that was sent, or would be sent on a dry run." }),
+    connection_id: Schema.optionalWith(Schema.String, { exact: true }).annotations({
+      description: "Trackstar's id of the updated connection (absent on a dry run)."
+    }),
+    updated: Schema.optionalWith(Schema.Boolean, { exact: true }).annotations({
+      description:
+        "Whether Trackstar reports that the connection was updated (absent on a dry run)."
+    }),
+    request_id: Schema.optionalWith(Schema.String, { exact: true }).annotations({
+      description: "Trackstar's X-Request-Id for this update; quote it to Trackstar support."
+    }),
+    attempts: Schema.optionalWith(Schema.Number, { exact: true }).annotations({
+      description: "Requests it took; more than 1 when a transient failure was retried."
+    })
   })
-})
+}
 
 const description = (
   options: UpdateConnectionToolOptions
@@ -116,7 +130,9 @@ const description = (
 A connection is one end customer's integrated warehouse (WMS), cart or carrier system in Trackstar. ${
   options.connections.length > 1
     ? "Choose it with `connection`; the allowed names are listed in the schema."
-    : "This server is configured for one connection, used by default."
+    : options.connections.length === 1
+      ? "This server is configured for one connection, used by default."
+      : "No connection is configured yet; a call explains what to set."
 } Only the fields you pass change; omit a field to leave it as it is. At least one of customer_id${
   options.compatibleSchema ? ", clear_customer_id" : ""
 } or webhooks_disabled is required.
@@ -152,10 +168,11 @@ const ADVICE: Readonly<Record<Errors.TrackstarError["_tag"], string>> = {
   NotFound: "Retrying will not help; check that the connection still exists in Trackstar.",
   ValidationFailed: "Fix the listed fields and call again.",
   RateLimited: "Wait the advised time, then call again.",
-  ServerError: "Retries were exhausted; try again in a few minutes.",
+  ServerError:
+    "Transient failures are retried automatically and this one persisted; try again in a few minutes.",
   NotImplemented: "Retrying will not help for this integration.",
   TransportError:
-    "Retries were exhausted; check the network or TRACKSTAR_BASE_URL, then try again.",
+    "Transient failures are retried automatically and this one persisted; check the network or TRACKSTAR_BASE_URL, then try again.",
   Timeout: "Calling again with the same arguments is safe.",
   UnexpectedResponse: "Retrying is unlikely to help; report the request id to Trackstar support."
 }
@@ -210,21 +227,27 @@ const connectionFor = (setup: Context, name: string | undefined) => {
 
 type Context = typeof Trackstar.Service
 
+/** What a reader must know about where the request went, when it was not Trackstar's production API. */
+const whereNote = (target: Target, url: string): string | undefined =>
+  target === "emulator"
+    ? "This ran against the local Trackstar emulator; no real Trackstar connection was changed."
+    : target === "custom"
+      ? `This was sent to ${new URL(url).origin} (TRACKSTAR_BASE_URL), not to Trackstar's production API.`
+      : undefined
+
 const summary = (
   connection: string,
   body: Schemas.UpdateConnectionRequest,
   result: TrackstarClient.UpdateConnectionResult,
-  emulated: boolean
+  note: string | undefined
 ) => {
   const head = result.updated
     ? `Updated connection "${connection}" (${result.id}): ${describeChanges(body)}.`
     : `Trackstar answered that connection "${connection}" (${result.id}) was not updated; it may already have had these values (${describeChanges(body)}).`
   return [
-    emulated ? `[emulator] ${head}` : head,
+    head,
     result.requestId === undefined ? undefined : `Request id: ${result.requestId}.`,
-    emulated
-      ? "This ran against the local Trackstar emulator; no real Trackstar connection was changed."
-      : undefined
+    note
   ]
     .filter((line) => line !== undefined)
     .join(" ")
@@ -242,14 +265,14 @@ const run = (args: Args) =>
       .prepareUpdate(body, { accessToken: connection.accessToken })
       .pipe(Effect.mapError((error) => new ToolFailure({ message: renderFailure(error) })))
     const common = { connection: connection.name, target: setup.target, request }
-    const emulated = setup.target === "emulator"
+    const note = whereNote(setup.target, request.url)
     if (args.dry_run === true) {
       return {
         structured: { dry_run: true, ...common },
         text: `Dry run: nothing was sent. For connection "${connection.name}" this would send ${request.method} ${request.url} with body ${JSON.stringify(
           body
         )} and headers ${Object.keys(request.headers).join(", ")} (secret values redacted): ${describeChanges(body)}.${
-          emulated ? " (Target: the local Trackstar emulator.)" : ""
+          note === undefined ? "" : ` ${note}`
         }`
       }
     }
@@ -270,7 +293,7 @@ const run = (args: Args) =>
         ...(result.requestId === undefined ? {} : { request_id: result.requestId }),
         attempts: result.attempts
       },
-      text: summary(connection.name, body, result, emulated)
+      text: summary(connection.name, body, result, note)
     }
   })
 
@@ -286,7 +309,7 @@ export const makeUpdateConnection = (options: UpdateConnectionToolOptions) => {
       idempotentHint: true,
       openWorldHint: true
     },
-    output: UpdateConnectionOutput,
+    output: outputSchema(options.compatibleSchema),
     run
   }
   const schemas = argsSchemas(options)
