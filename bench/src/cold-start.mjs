@@ -18,7 +18,7 @@ import {
   percentile,
   QUICK,
   table,
-  verdict,
+  verdictTable,
   x2
 } from "./lib.mjs"
 
@@ -176,10 +176,7 @@ export const run = async () => {
     "",
     `Median of ${RUNS} interleaved cold starts each (after one unmeasured start each), measured from spawn to the answer on stdout; "paired ratio" compares each start with the baseline's start in the same round; initialize, notifications/initialized, tools/list and one tools/call are written at once. Each server gets TRACKSTAR_API_KEY, TRACKSTAR_ACCESS_TOKEN and TRACKSTAR_BASE_URL (the emulator, its own process).`,
     "",
-    table(
-      ["target", "figure", "verdict"],
-      verdicts.map((v) => [v.target, v.figure, verdict(v.met)])
-    )
+    verdictTable(verdicts)
   ].join("\n")
   return { title: "Cold start and idle memory (stdio)", section: "cold", markdown, verdicts }
 }

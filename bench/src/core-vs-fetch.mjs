@@ -14,7 +14,7 @@ import {
   QUICK,
   roundRatios,
   table,
-  verdict,
+  verdictTable,
   x2
 } from "./lib.mjs"
 
@@ -130,10 +130,7 @@ export const run = async () => {
     "",
     `Emulator in its own process, rate limiter off, ${TOKENS} connections used round-robin, so the core's default pacing (50 writes/s per token) never delays a call; the core runs with its defaults (retries, timeouts, pacing, spans) as a service would. "rounds" is the range of the per-round p50 ratios. Client CPU is this process's user+system time per call (the emulator's is not counted): the figure least moved by other load on the machine.`,
     "",
-    table(
-      ["target", "figure", "verdict"],
-      verdicts.map((v) => [v.target, v.figure, verdict(v.met)])
-    )
+    verdictTable(verdicts)
   ].join("\n")
   return { title: "Core per call vs plain fetch", section: "core", markdown, verdicts }
 }

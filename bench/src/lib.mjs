@@ -399,3 +399,10 @@ export const source = () => {
 
 /** Whether this module is the script node was started with. */
 export const isMain = (url) => url === `file://${process.argv[1]}`
+
+/** The targets of a section as a markdown table: target, figure, verdict. */
+export const verdictTable = (verdicts) =>
+  table(
+    ["target", "figure", "verdict"],
+    verdicts.map((v) => [v.target, v.figure, verdict(v.met)])
+  )

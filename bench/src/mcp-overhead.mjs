@@ -23,7 +23,7 @@ import {
   selfCpu,
   spawnHttpServer,
   table,
-  verdict,
+  verdictTable,
   x2
 } from "./lib.mjs"
 
@@ -161,10 +161,7 @@ export const run = async () => {
     "",
     `Sequential calls. The SDK client calls tools/list first, as clients do, so it also checks every result's structuredContent against our output schema (the baseline declares none). Our server has ${TOKENS} connections (TRACKSTAR_ACCESS_TOKEN_C0..) used round-robin by the \`connection\` argument, so its default pacing never delays a call; the emulator runs in its own process with the limiter off. The baselines are bench/baseline/server.mjs (stdio) and bench/baseline/http-server.mjs (the same server behind the SDK's StreamableHTTPServerTransport, one session per client): what the SDK's transports cost by themselves. CPU per call counts this process (client, and the in-process variants' work) plus the server process, not the emulator; "of which server" is the server process alone (clock-tick resolution, summed over all rounds).`,
     "",
-    table(
-      ["target", "figure", "verdict"],
-      verdicts.map((v) => [v.target, v.figure, verdict(v.met)])
-    )
+    verdictTable(verdicts)
   ].join("\n")
   return { title: "MCP tool call overhead", section: "mcp", markdown, verdicts }
 }

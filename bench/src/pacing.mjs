@@ -11,7 +11,7 @@ import {
   makeConnections,
   QUICK,
   table,
-  verdict
+  verdictTable
 } from "./lib.mjs"
 
 const TOKENS = 10
@@ -167,10 +167,7 @@ export const run = async () => {
     "",
     `Each burst: ${PER_TOKEN} calls per token, all started at once (\`updateConnections\`, concurrency "unbounded"), against the emulator's real limiter (50 writes/s per token, fixed one-second windows) in its own process. "steady writes/s" = (writes - 50) / (last write - first write), from the emulator's arrival times: an idle token's first 50 writes go out at once, so the rate that matters is the one sustained after them; it is the figure the target is judged on. "inner epoch second" counts the whole seconds strictly between a token's first and last write (the emulator's own windows), averaged over tokens: the cadence in the middle of the run, without the start and the tail. The ${FEW_TOKENS}-token burst asks for ${FEW_TOKENS * LIMIT} writes/s, well within what one process on this machine can send through the core; the ${TOKENS}-token burst asks for ${TOKENS * LIMIT} writes/s (compare the core's throughput in "Core per call"). The last row is the same ${TOKENS}-token burst with pacing and retries off, to show what pacing prevents.`,
     "",
-    table(
-      ["target", "figure", "verdict"],
-      verdicts.map((v) => [v.target, v.figure, verdict(v.met)])
-    )
+    verdictTable(verdicts)
   ].join("\n")
   return { title: "Rate pacing against the real limiter", section: "pacing", markdown, verdicts }
 }

@@ -19,7 +19,7 @@ import {
   spawnHttpServer,
   summarize,
   table,
-  verdict,
+  verdictTable,
   waitFor
 } from "./lib.mjs"
 
@@ -191,10 +191,7 @@ export const run = async () => {
     "",
     `Our server (dist/main.js --http --port 0) with ${TOKENS} connections used round-robin; the emulator in its own process, limiter off. RSS is VmRSS from /proc/PID/status. "heap after GC" is V8's heapUsed right after a full GC, read through a probe preloaded for this section only (\`--expose-gc\` and a SIGUSR2 handler; nothing else changes). Sockets are the server's socket descriptors: its listener, its stdio pipes, the clients' connections and its keep-alive pool to the emulator; idle keep-alive sockets close after about 5 s.`,
     "",
-    table(
-      ["target", "figure", "verdict"],
-      verdicts.map((v) => [v.target, v.figure, verdict(v.met)])
-    )
+    verdictTable(verdicts)
   ].join("\n")
   return { title: "Scaling: calls and HTTP sessions", section: "scaling", markdown, verdicts }
 }
