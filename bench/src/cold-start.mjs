@@ -42,16 +42,18 @@ const MESSAGES = [
     }
   },
   { jsonrpc: "2.0", method: "notifications/initialized" },
-  { jsonrpc: "2.0", id: 2, method: "tools/list" },
-  {
-    jsonrpc: "2.0",
-    id: 3,
-    method: "tools/call",
-    params: { name: "update_connection", arguments: { customer_id: "cold-start" } }
-  }
+  { jsonrpc: "2.0", id: 2, method: "tools/list" }
 ]
   .map((m) => `${JSON.stringify(m)}\n`)
   .join("")
+
+// Sent only once tools/list is answered, so the memory read then is the idle server's.
+const CALL = `${JSON.stringify({
+  jsonrpc: "2.0",
+  id: 3,
+  method: "tools/call",
+  params: { name: "update_connection", arguments: { customer_id: "cold-start" } }
+})}\n`
 
 /**
  * One cold start: milliseconds from spawn to the tools/list answer and to the first
@@ -73,7 +75,10 @@ export const coldStart = (args, env = {}) =>
       buffer = lines.pop() ?? ""
       for (const line of lines) {
         const id = JSON.parse(line).id
-        if (id === 2) list = { millis: elapsed(), rss: memoryOf(child.pid).peak }
+        if (id === 2) {
+          list = { millis: elapsed(), rss: memoryOf(child.pid).peak }
+          child.stdin.write(CALL)
+        }
         if (id === 3) {
           const call = { millis: elapsed(), rss: memoryOf(child.pid).peak }
           if (line.includes('"isError":true')) reject(new Error(`tool call failed: ${line}`))
@@ -174,7 +179,7 @@ export const run = async () => {
       ])
     ),
     "",
-    `Median of ${RUNS} interleaved cold starts each (after one unmeasured start each), measured from spawn to the answer on stdout; "paired ratio" compares each start with the baseline's start in the same round; initialize, notifications/initialized, tools/list and one tools/call are written at once. Each server gets TRACKSTAR_API_KEY, TRACKSTAR_ACCESS_TOKEN and TRACKSTAR_BASE_URL (the emulator, its own process).`,
+    `Median of ${RUNS} interleaved cold starts each (after one unmeasured start each), measured from spawn to the answer on stdout; "paired ratio" compares each start with the baseline's start in the same round; initialize, notifications/initialized and tools/list are written at once, and one tools/call once tools/list is answered (so the memory read at tools/list is the idle server's). Each server gets TRACKSTAR_API_KEY, TRACKSTAR_ACCESS_TOKEN and TRACKSTAR_BASE_URL (the emulator, its own process).`,
     "",
     verdictTable(verdicts)
   ].join("\n")
