@@ -155,7 +155,7 @@ const main = async () => {
   log(
     `${VERSION}: ${client._tag === "Right" ? `${target} at ${client.right.baseUrl.origin}` : "no TRACKSTAR_API_KEY, calls will explain what to set"}; connections: ${
       connections.map((c) => c.name).join(", ") || "none"
-    }${defaultConnection === undefined ? "" : ` (default ${defaultConnection})`}`
+    }${defaultConnection === undefined ? "" : `; default connection: ${defaultConnection}`}`
   )
 
   const tool = makeUpdateConnection({
@@ -207,7 +207,11 @@ const main = async () => {
   const shutdown = async (code: number) => {
     if (closing) return
     closing = true
-    if (inFlight.count > 0) log(`shutting down; waiting for ${inFlight.count} call(s) in flight`)
+    log(
+      inFlight.count > 0
+        ? `shutting down; waiting for ${inFlight.count} call(s) in flight`
+        : "shutting down"
+    )
     await stop().catch(() => undefined)
     await runtime.dispose().catch(() => undefined)
     await emulator?.stop().catch(() => undefined)

@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process"
 import { readFileSync } from "node:fs"
+import { fileURLToPath } from "node:url"
 import { type Emulator, start } from "@trackstar-mcp/emulator"
 import { Ajv2020 } from "ajv/dist/2020.js"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
@@ -227,6 +228,12 @@ describe("command line", () => {
     expect(help.status).toBe(0)
     expect(help.stdout).toContain("TRACKSTAR_API_KEY")
     expect(help.stdout).toContain("--emulator")
+  })
+
+  it("runs as the package bin, which loads the bundle", () => {
+    const bin = fileURLToPath(new URL("../bin/trackstar-mcp.js", import.meta.url))
+    const result = spawnSync(process.execPath, [bin, "--version"], { encoding: "utf8" })
+    expect(result.stdout.trim()).toBe(VERSION)
   })
 
   it("keeps VERSION equal to package.json's", () => {

@@ -166,11 +166,18 @@ const millis = (text: string): Duration.Duration | undefined =>
  * `TRACKSTAR_RETRY_BASE_DELAY_MS`, `TRACKSTAR_RETRY_MAX_DELAY_MS`, `TRACKSTAR_WRITES_PER_SECOND`.
  */
 export const TrackstarConfig: Config.Config<TrackstarClientOptions> = Config.all({
-  apiKey: Config.redacted("TRACKSTAR_API_KEY").pipe(
+  // Read as a string and wrapped at once: `Config.redacted` would also redact the
+  // "is not set" message, leaving a user with `Missing data at TRACKSTAR_API_KEY: "<redacted>"`.
+  apiKey: Config.option(Config.string("TRACKSTAR_API_KEY")).pipe(
     Config.mapOrFail((key) =>
-      Redacted.value(key).trim() === ""
-        ? Either.left(ConfigError.MissingData(["TRACKSTAR_API_KEY"], "TRACKSTAR_API_KEY is empty"))
-        : Either.right(key)
+      Option.isNone(key) || key.value.trim() === ""
+        ? Either.left(
+            ConfigError.MissingData(
+              ["TRACKSTAR_API_KEY"],
+              "TRACKSTAR_API_KEY is not set: set it to your organisation's Trackstar API key"
+            )
+          )
+        : Either.right(Redacted.make(key.value))
     )
   ),
   accessToken: Config.option(Config.redacted("TRACKSTAR_ACCESS_TOKEN")).pipe(

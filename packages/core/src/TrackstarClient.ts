@@ -179,7 +179,14 @@ export const make = (
             isHeaderSafe(Redacted.value(token))
               ? Either.right({ body, token })
               : Either.left(
-                  new InvalidRequest({ issues: [{ path: "accessToken", message: HEADER_UNSAFE }] })
+                  new InvalidRequest({
+                    issues: [
+                      {
+                        path: "accessToken",
+                        message: Redacted.value(token) === "" ? "is empty" : HEADER_UNSAFE
+                      }
+                    ]
+                  })
                 )
         })
       )

@@ -22,11 +22,14 @@ const dryRun = Schema.optionalWith(Schema.Boolean, { exact: true }).annotations(
 
 const connectionField = (names: ReadonlyArray<string>, defaultConnection: string | undefined) => {
   const [first, ...rest] = names
-  const description = `Which configured connection to update: ${names.map((n) => JSON.stringify(n)).join(", ")}. ${
-    defaultConnection === undefined
-      ? "Required: there is no default."
-      : `Default: "${defaultConnection}".`
-  }`
+  const description =
+    names.length === 0
+      ? "No connections are configured yet (TRACKSTAR_ACCESS_TOKEN is not set); a call explains what to set."
+      : `Which configured connection to update: ${names.map((n) => JSON.stringify(n)).join(", ")}. ${
+          defaultConnection === undefined
+            ? "Required: there is no default."
+            : `Default: "${defaultConnection}".`
+        }`
   const literal: Schema.Schema<string> =
     first === undefined
       ? Schema.String.pipe(
@@ -147,17 +150,24 @@ A connection is one end customer's integrated warehouse (WMS), cart or carrier s
 
 Repeating the same update is safe: the result is the same. The result gives the connection id, whether Trackstar updated it, and Trackstar's request id (quote it to Trackstar support). Failures come back as errors that say what was wrong and whether retrying can help.`
 
-const describeChanges = (body: Schemas.UpdateConnectionRequest): string => {
+/** The changes in words; `would` for a dry run, where nothing happened yet. */
+const describeChanges = (body: Schemas.UpdateConnectionRequest, would = false): string => {
+  const verb = (done: string, pending: string) => (would ? pending : done)
   const parts: Array<string> = []
-  if (body.customer_id === null) parts.push("customer_id cleared")
-  else if (body.customer_id !== undefined)
-    parts.push(`customer_id set to ${JSON.stringify(body.customer_id)}`)
+  if (body.customer_id === null) parts.push(verb("customer_id cleared", "would clear customer_id"))
+  else if (body.customer_id !== undefined) {
+    const value = JSON.stringify(body.customer_id)
+    parts.push(verb(`customer_id set to ${value}`, `would set customer_id to ${value}`))
+  }
   if (body.webhooks_disabled === true) {
     parts.push(
-      "webhooks disabled: Trackstar stops sending create/update webhooks (such as order.created) for this connection; connection webhooks (such as connection.deleted) still arrive"
+      `${verb("webhooks disabled", "would disable webhooks")}: Trackstar stops sending create/update webhooks (such as order.created) for this connection; connection webhooks (such as connection.deleted) still arrive`
     )
-  } else if (body.webhooks_disabled === false)
-    parts.push("webhooks enabled: create/update webhooks resume")
+  } else if (body.webhooks_disabled === false) {
+    parts.push(
+      `${verb("webhooks enabled", "would enable webhooks")}: create/update webhooks resume`
+    )
+  }
   return parts.join("; ")
 }
 
@@ -172,7 +182,7 @@ const ADVICE: Readonly<Record<Errors.TrackstarError["_tag"], string>> = {
     "Transient failures are retried automatically and this one persisted; try again in a few minutes.",
   NotImplemented: "Retrying will not help for this integration.",
   TransportError:
-    "Transient failures are retried automatically and this one persisted; check the network or TRACKSTAR_BASE_URL, then try again.",
+    "Transient failures are retried automatically and this one persisted; try again once the network or the base URL is fixed.",
   Timeout: "Calling again with the same arguments is safe.",
   UnexpectedResponse: "Retrying is unlikely to help; report the request id to Trackstar support."
 }
@@ -271,8 +281,10 @@ const run = (args: Args) =>
         structured: { dry_run: true, ...common },
         text: `Dry run: nothing was sent. For connection "${connection.name}" this would send ${request.method} ${request.url} with body ${JSON.stringify(
           body
-        )} and headers ${Object.keys(request.headers).join(", ")} (secret values redacted): ${describeChanges(body)}.${
-          note === undefined ? "" : ` ${note}`
+        )} and headers ${Object.keys(request.headers).join(", ")} (secret values redacted): ${describeChanges(body, true)}.${
+          note === undefined
+            ? ""
+            : ` ${note.replace(/^This was sent to/, "It would go to").replace(/^This ran against/, "It would run against")}`
         }`
       }
     }

@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// The package bin: a committed file, so a workspace install can link it before dist/ is built.
+import "../dist/cli.js"
