@@ -57,6 +57,9 @@ const main = async () => {
   try {
     await client.connect(transport)
     line(`Spawned ${serverEntry} over stdio; server ${JSON.stringify(client.getServerVersion())}`)
+    line(
+      'It reaches the emulator through TRACKSTAR_BASE_URL, so results say target "custom" and name that URL (started with --emulator instead, they would say "emulator").'
+    )
 
     heading("tools/list")
     const { tools } = await client.listTools()
