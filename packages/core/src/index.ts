@@ -10,7 +10,6 @@
 export * as Config from "./Config.js"
 export * as Errors from "./Errors.js"
 export * as Input from "./Input.js"
-export * as Pacing from "./Pacing.js"
 export * as Retry from "./Retry.js"
 export * as Schemas from "./Schemas.js"
 export * as Telemetry from "./Telemetry.js"
