@@ -8,7 +8,7 @@ import { makeCore, makeFetch } from "./core-vs-fetch.mjs"
 import {
   API_KEY,
   bodyFor,
-  forkEmulator,
+  forkUnlimitedEmulator,
   interleave,
   isMain,
   makeConnections,
@@ -22,12 +22,7 @@ const TOKENS = 256
 
 export const run = async () => {
   const connections = makeConnections(TOKENS)
-  const emulator = await forkEmulator({
-    apiKey: API_KEY,
-    connections,
-    rateLimit: false,
-    maxRecordedRequests: 0
-  })
+  const emulator = await forkUnlimitedEmulator(connections)
   const plain = makeFetch(emulator.url, API_KEY)
   const core = await makeCore(emulator.url, API_KEY)
   const unpaced = await makeCore(emulator.url, API_KEY, { writesPerSecond: 0 })

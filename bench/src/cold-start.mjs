@@ -7,7 +7,7 @@ import { spawn } from "node:child_process"
 import {
   API_KEY,
   BASELINE,
-  forkEmulator,
+  forkUnlimitedEmulator,
   isMain,
   makeConnections,
   memoryOf,
@@ -122,12 +122,7 @@ export const measureColdStarts = async (env, servers = SERVERS, runs = RUNS) => 
 
 export const run = async () => {
   const connections = makeConnections(1)
-  const emulator = await forkEmulator({
-    apiKey: API_KEY,
-    connections,
-    rateLimit: false,
-    maxRecordedRequests: 0
-  })
+  const emulator = await forkUnlimitedEmulator(connections)
   const env = {
     TRACKSTAR_BASE_URL: emulator.url,
     TRACKSTAR_API_KEY: API_KEY,

@@ -6,7 +6,7 @@ import { Layer, ManagedRuntime, Redacted } from "effect"
 import {
   API_KEY,
   bodyFor,
-  forkEmulator,
+  forkUnlimitedEmulator,
   interleave,
   isMain,
   makeConnections,
@@ -59,12 +59,7 @@ export const makeFetch = (url, apiKey) => {
 
 export const run = async () => {
   const connections = makeConnections(TOKENS)
-  const emulator = await forkEmulator({
-    apiKey: API_KEY,
-    connections,
-    rateLimit: false,
-    maxRecordedRequests: 0
-  })
+  const emulator = await forkUnlimitedEmulator(connections)
   const core = await makeCore(emulator.url, API_KEY)
   const plain = makeFetch(emulator.url, API_KEY)
   const redacted = connections.map((c) => Redacted.make(c.accessToken))

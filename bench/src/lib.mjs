@@ -406,3 +406,7 @@ export const verdictTable = (verdicts) =>
     ["target", "figure", "verdict"],
     verdicts.map((v) => [v.target, v.figure, verdict(v.met)])
   )
+
+/** An emulator in its own process with its limiter and request log off, for per-call figures. */
+export const forkUnlimitedEmulator = (connections) =>
+  forkEmulator({ apiKey: API_KEY, connections, rateLimit: false, maxRecordedRequests: 0 })

@@ -13,7 +13,7 @@ import {
   connectionEnv,
   connectStdio,
   cpuOf,
-  forkEmulator,
+  forkUnlimitedEmulator,
   interleave,
   isMain,
   makeConnections,
@@ -32,12 +32,7 @@ const TOKENS = 64
 
 export const run = async () => {
   const connections = makeConnections(TOKENS)
-  const emulator = await forkEmulator({
-    apiKey: API_KEY,
-    connections,
-    rateLimit: false,
-    maxRecordedRequests: 0
-  })
+  const emulator = await forkUnlimitedEmulator(connections)
   const common = {
     TRACKSTAR_BASE_URL: emulator.url,
     TRACKSTAR_API_KEY: API_KEY

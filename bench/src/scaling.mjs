@@ -7,7 +7,7 @@ import {
   connectHttp,
   connectionEnv,
   descriptorsOf,
-  forkEmulator,
+  forkUnlimitedEmulator,
   isMain,
   makeConnections,
   memoryOf,
@@ -37,12 +37,7 @@ const HEAP_TOLERANCE_MIB = 5
 
 export const run = async () => {
   const connections = makeConnections(TOKENS)
-  const emulator = await forkEmulator({
-    apiKey: API_KEY,
-    connections,
-    rateLimit: false,
-    maxRecordedRequests: 0
-  })
+  const emulator = await forkUnlimitedEmulator(connections)
   const server = await spawnHttpServer(
     OURS_BUNDLED,
     {
