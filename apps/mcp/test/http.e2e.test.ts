@@ -7,7 +7,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js"
 import { type Emulator, start } from "@trackstar-mcp/emulator"
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest"
-import { API_KEY, MAIN, TOKEN } from "./support.js"
+import { API_KEY, INITIALIZE, MAIN, TOKEN } from "./support.js"
 import { until } from "./wait.js"
 
 const AUTH = "mcp_bearer_b94d27b9934d3e08a52e52d7da7dabfa"
@@ -106,17 +106,6 @@ const raw = (url: string, headers: Record<string, string>, body?: unknown) =>
     req.on("error", reject)
     req.end(body === undefined ? undefined : JSON.stringify(body))
   })
-
-const INITIALIZE = {
-  jsonrpc: "2.0",
-  id: 1,
-  method: "initialize",
-  params: {
-    protocolVersion: "2025-06-18",
-    capabilities: {},
-    clientInfo: { name: "raw", version: "0" }
-  }
-}
 
 describe("Streamable HTTP", () => {
   it("serves tools/list and tools/call at /mcp on 127.0.0.1", async () => {

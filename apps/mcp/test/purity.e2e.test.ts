@@ -4,7 +4,7 @@ import { spawn } from "node:child_process"
 import { createInterface } from "node:readline"
 import { type Emulator, start } from "@trackstar-mcp/emulator"
 import { afterAll, beforeAll, expect, it } from "vitest"
-import { API_KEY, MAIN, TOKEN } from "./support.js"
+import { API_KEY, INITIALIZE, MAIN, TOKEN } from "./support.js"
 
 let emulator: Emulator
 beforeAll(async () => {
@@ -16,16 +16,7 @@ beforeAll(async () => {
 afterAll(() => emulator.stop())
 
 const requests = [
-  {
-    jsonrpc: "2.0",
-    id: 1,
-    method: "initialize",
-    params: {
-      protocolVersion: "2025-06-18",
-      capabilities: {},
-      clientInfo: { name: "raw", version: "0" }
-    }
-  },
+  INITIALIZE,
   { jsonrpc: "2.0", method: "notifications/initialized" },
   { jsonrpc: "2.0", id: 2, method: "tools/list" },
   {

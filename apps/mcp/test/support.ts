@@ -14,6 +14,18 @@ import {
 /** The built entry point, as a user runs it. */
 export const MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url))
 
+/** A raw `initialize` request, for tests that speak JSON-RPC without the SDK client. */
+export const INITIALIZE = {
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: {
+    protocolVersion: "2025-06-18",
+    capabilities: {},
+    clientInfo: { name: "raw", version: "0" }
+  }
+} as const
+
 /** Secrets no output may contain. */
 export const API_KEY = "sk_live_MCPKEY_9f86d081884c7d659a2feaa0c55ad015"
 export const TOKEN = "tok_MCP_CONNECTION_60303ae22b998861bce3b28f33eec1be"
