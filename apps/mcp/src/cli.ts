@@ -5,8 +5,8 @@
  * and shuts down cleanly. Logs go to stderr only.
  */
 import { parseArgs } from "node:util"
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
+import { NodeHttpClient } from "@trackstar-mcp/core"
 import { Cause, Exit, Layer, ManagedRuntime, Option, Redacted } from "effect"
 import * as Config from "./Config.js"
 import * as Logger from "./Logger.js"
@@ -139,7 +139,7 @@ const main = async () => {
         }
       }),
       Logger.layer(Logger.levelOf(env.TRACKSTAR_LOG_LEVEL))
-    ).pipe(Layer.provide(FetchHttpClient.layer))
+    ).pipe(Layer.provide(NodeHttpClient.layer()))
   )
   const setup = await runtime.runPromiseExit(Config.Trackstar)
   if (Exit.isFailure(setup)) {

@@ -21,11 +21,26 @@
  */
 
 import { createHash } from "node:crypto"
-import { Clock, Effect } from "effect"
+import { Effect } from "effect"
+
+/** A time by which a write must have started, and the failure if it cannot. */
+export interface Deadline<E> {
+  /** Epoch milliseconds. */
+  readonly at: number
+  readonly onDeadline: () => E
+}
 
 /** Paces writes per key; `pace` runs a write once the key may send again. */
 export interface Pacer {
-  readonly pace: <A, E, R>(key: string, write: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  /**
+   * Runs `write` once `key` has a free slot. With a `deadline`, fails at once
+   * when the slot would only be free after it, and stops waiting when it passes.
+   */
+  readonly pace: <A, E, R, E2 = never>(
+    key: string,
+    write: Effect.Effect<A, E, R>,
+    deadline?: Deadline<E2>
+  ) => Effect.Effect<A, E | E2, R>
 }
 
 /** A pacer that never waits. */
@@ -43,15 +58,31 @@ const keyOf = (token: string): string => createHash("sha256").update(token).dige
 /** Idle lanes are dropped after this long, so memory follows the active tokens. */
 const IDLE_MILLIS = 60_000
 
-/** One key's slots. */
+/** A write waiting for one of its key's slots. */
+interface Waiter {
+  /** Hands this waiter a permit. */
+  readonly grant: () => void
+  /** Set when it stopped waiting (interrupted, deadline): it is skipped, not removed. */
+  cancelled: boolean
+}
+
+/**
+ * One key's slots. Holding a permit guarantees a slot: every slot is either
+ * in flight under another permit or cooling, and there are as many permits as
+ * slots. Permits pass to waiters first come, first served; while anyone waits,
+ * every permit is held, so a new write with a free permit jumps no queue.
+ */
 interface Lane {
-  /** One permit per slot: taken while a write waits for its slot or is in flight. */
-  readonly permits: Effect.Semaphore
+  /** Permits held: writes in flight or sleeping until their slot is free. */
+  held: number
+  /** Waiters, oldest first from `head`. */
+  readonly queue: Array<Waiter | undefined>
+  head: number
   /** When each slot not in flight may send again, ascending. */
   readonly cooling: Array<number>
   /** Slots handed out so far; an idle key's first `limit` writes take fresh ones. */
   slots: number
-  /** Fibers waiting for or holding a permit; a lane in use is never swept. */
+  /** Writes waiting, sleeping or in flight; a lane in use is never swept. */
   users: number
 }
 
@@ -59,6 +90,26 @@ const insertSorted = (times: Array<number>, time: number): void => {
   let i = times.length
   while (i > 0 && (times[i - 1] ?? 0) > time) i--
   times.splice(i, 0, time)
+}
+
+/** Passes a released permit to the oldest live waiter, or returns it to the lane. */
+const release = (lane: Lane): void => {
+  while (lane.head < lane.queue.length) {
+    const waiter = lane.queue[lane.head]
+    lane.queue[lane.head] = undefined
+    lane.head += 1
+    if (waiter !== undefined && !waiter.cancelled) {
+      if (lane.head > 1024 && lane.head * 2 > lane.queue.length) {
+        lane.queue.splice(0, lane.head)
+        lane.head = 0
+      }
+      waiter.grant()
+      return
+    }
+  }
+  lane.queue.length = 0
+  lane.head = 0
+  lane.held -= 1
 }
 
 /** Makes a pacer allowing `perSecond` writes per key in any one-second span. */
@@ -78,15 +129,14 @@ export const makePacer = (perSecond: number): Pacer => {
     }
     let lane = lanes.get(key)
     if (lane === undefined) {
-      lane = { permits: Effect.unsafeMakeSemaphore(limit), cooling: [], slots: 0, users: 0 }
+      lane = { held: 0, queue: [], head: 0, cooling: [], slots: 0, users: 0 }
       lanes.set(key, lane)
     }
     lane.users += 1
     return lane
   }
 
-  // Holding a permit guarantees a slot: every slot is either in flight under
-  // another permit or cooling, and there are as many permits as slots.
+  /** A slot for the permit just taken: a fresh one, or the one free soonest. */
   const claim = (lane: Lane, now: number): number => {
     if (lane.slots < limit) {
       lane.slots += 1
@@ -95,38 +145,90 @@ export const makePacer = (perSecond: number): Pacer => {
     return lane.cooling.shift() ?? now
   }
 
+  const leave = (lane: Lane): void => {
+    release(lane)
+    lane.users -= 1
+  }
+
+  /** Waits for a permit; on failure or interruption, holds none and has left the lane. */
+  const waitForPermit = <E2>(
+    lane: Lane,
+    now: number,
+    deadline: Deadline<E2> | undefined
+  ): Effect.Effect<void, E2> =>
+    Effect.async<void, E2>((resume) => {
+      let granted = false
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const waiter: Waiter = {
+        cancelled: false,
+        grant: () => {
+          granted = true
+          clearTimeout(timer)
+          resume(Effect.void)
+        }
+      }
+      if (deadline !== undefined)
+        timer = setTimeout(() => {
+          waiter.cancelled = true
+          lane.users -= 1
+          resume(Effect.fail(deadline.onDeadline()))
+        }, deadline.at - now)
+      lane.queue.push(waiter)
+      // Interrupted while waiting: a permit handed over meanwhile passes on.
+      return Effect.sync(() => {
+        clearTimeout(timer)
+        waiter.cancelled = true
+        if (granted) leave(lane)
+        else lane.users -= 1
+      })
+    })
+
   return {
-    pace: (token, write) =>
+    pace: <A, E, R, E2 = never>(
+      token: string,
+      write: Effect.Effect<A, E, R>,
+      deadline?: Deadline<E2>
+    ): Effect.Effect<A, E | E2, R> =>
       Effect.uninterruptibleMask((restore) =>
-        Effect.flatMap(Clock.currentTimeMillis, (entered) => {
+        Effect.clockWith((clock) => {
+          const entered = clock.unsafeCurrentTimeMillis()
           const lane = enter(keyOf(token), entered)
-          const turn = Effect.flatMap(restore(lane.permits.take(1)), () =>
-            Effect.flatMap(Clock.currentTimeMillis, (now) => {
-              const readyAt = claim(lane, now)
-              let sent = false
-              const go = Effect.zipRight(
-                readyAt > now ? Effect.sleep(readyAt - now) : Effect.void,
-                Effect.suspend(() => {
-                  sent = true
-                  return write
-                })
-              )
-              // Interrupted before sending, the slot keeps its old time; otherwise it
-              // cools for a window from the moment the write ended, however it ended.
-              return Effect.onExit(restore(go), () =>
-                Effect.flatMap(Clock.currentTimeMillis, (ended) => {
-                  insertSorted(lane.cooling, sent ? ended + windowMillis : readyAt)
-                  return lane.permits.release(1)
-                })
-              )
-            })
-          )
-          return Effect.ensuring(
-            turn,
-            Effect.sync(() => {
-              lane.users -= 1
-            })
-          )
+          const send = (): Effect.Effect<A, E | E2, R> => {
+            const now = clock.unsafeCurrentTimeMillis()
+            const readyAt = claim(lane, now)
+            if (deadline !== undefined && readyAt > now && readyAt >= deadline.at) {
+              insertSorted(lane.cooling, readyAt)
+              leave(lane)
+              return Effect.fail(deadline.onDeadline())
+            }
+            // Ready now, the write starts at once (this runs as the effect runs).
+            let sent = readyAt <= now
+            const go = sent
+              ? write
+              : Effect.zipRight(
+                  Effect.sleep(readyAt - now),
+                  Effect.suspend(() => {
+                    sent = true
+                    return write
+                  })
+                )
+            // Interrupted before sending, the slot keeps its old time; otherwise it
+            // cools for a window from the moment the write ended, however it ended.
+            return Effect.onExit(restore(go), () =>
+              Effect.sync(() => {
+                insertSorted(
+                  lane.cooling,
+                  sent ? clock.unsafeCurrentTimeMillis() + windowMillis : readyAt
+                )
+                leave(lane)
+              })
+            )
+          }
+          if (lane.held < limit) {
+            lane.held += 1
+            return send()
+          }
+          return Effect.flatMap(restore(waitForPermit(lane, entered, deadline)), send)
         })
       )
   }

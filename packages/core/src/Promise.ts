@@ -9,10 +9,11 @@
  * const trackstar = createTrackstarClient("env")
  * const result = await trackstar.updateConnection({ webhooks_disabled: true }, { accessToken })
  */
-import { FetchHttpClient } from "@effect/platform"
+
 import { Cause, Data, Effect, Either, Exit, Layer, ManagedRuntime, Redacted } from "effect"
 import { resolveOptions, type TrackstarClientOptions, TrackstarConfig } from "./Config.js"
 import type { TrackstarError } from "./Errors.js"
+import * as NodeHttpClient from "./NodeHttpClient.js"
 import type { UpdateConnectionRequest } from "./Schemas.js"
 import * as TrackstarClient from "./TrackstarClient.js"
 
@@ -113,7 +114,7 @@ export const createTrackstarClient = (
   // Settings were checked above, so building the layer cannot fail on them.
   const runtime = ManagedRuntime.make(
     TrackstarClient.layer(settingsFrom(options)).pipe(
-      Layer.provide(FetchHttpClient.layer),
+      Layer.provide(NodeHttpClient.layer()),
       Layer.orDie
     )
   )

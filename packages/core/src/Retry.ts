@@ -12,7 +12,7 @@
  * 504, transport failures and attempt timeouts. 401/403 and every other 4xx,
  * 501 and malformed answers would fail the same way again.
  */
-import { Clock, Duration, Effect, Schedule } from "effect"
+import { Duration, type Effect, Random } from "effect"
 import type { TrackstarError } from "./Errors.js"
 
 const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([500, 502, 503, 504])
@@ -44,37 +44,38 @@ export interface RetrySettings {
 }
 
 /**
+ * How long to wait before retrying after attempt number `attempt` failed with
+ * `error`, or `undefined` when the call should fail with that error now.
+ *
  * Exponential backoff with jitter (base, 2x base, 4x base... each scaled by
- * 0.8 to 1.2, capped at `retryMaxDelay`), for at most `maxAttempts - 1`
- * retries of transient failures. When Trackstar says how long to wait
- * (`retry-after` as seconds or an HTTP date, else `x-ratelimit-reset`), that
- * wait replaces the computed one, even beyond `retryMaxDelay`.
+ * `jitter`, from 0.8 to 1.2, and capped at `retryMaxDelay`), for at most
+ * `maxAttempts - 1` retries of transient failures. When Trackstar says how long
+ * to wait (`retry-after` as seconds or an HTTP date, else `x-ratelimit-reset`),
+ * that wait is a floor, even beyond `retryMaxDelay`: never sooner than it asks,
+ * nor sooner than backoff (a `retry-after: 0` must not turn the remaining
+ * attempts into a tight loop).
  *
  * With `deadlineAt` (epoch ms), a retry whose wait would end after the
  * deadline is not attempted: the call fails at once with the error that
  * prompted it (a `RateLimited` that says how long to wait is more use to a
  * caller than a `Timeout` reached by sleeping).
  */
-export const retrySchedule = (
+export const retryDelay = (
   settings: RetrySettings,
-  deadlineAt?: number
-): Schedule.Schedule<Duration.Duration, TrackstarError> =>
-  Schedule.exponential(settings.retryBaseDelay, 2).pipe(
-    Schedule.jittered,
-    Schedule.modifyDelay((_, delay) => Duration.min(delay, settings.retryMaxDelay)),
-    Schedule.intersect(Schedule.recurs(settings.maxAttempts - 1)),
-    Schedule.intersect(Schedule.identity<TrackstarError>()),
-    Schedule.whileInput(isTransient),
-    // The server's advice is a floor: never sooner than it asks, nor sooner than backoff
-    // (a `retry-after: 0` must not turn the remaining attempts into a tight loop).
-    Schedule.modifyDelay(([, error], delay) => {
-      const advised = advisedWait(error)
-      return advised === undefined ? delay : Duration.max(delay, Duration.millis(advised))
-    }),
-    Schedule.delays,
-    Schedule.whileOutputEffect((delay) =>
-      deadlineAt === undefined
-        ? Effect.succeed(true)
-        : Effect.map(Clock.currentTimeMillis, (now) => now + Duration.toMillis(delay) < deadlineAt)
-    )
+  attempt: number,
+  error: TrackstarError,
+  now: number,
+  deadlineAt: number,
+  jitter: number
+): number | undefined => {
+  if (attempt >= settings.maxAttempts || !isTransient(error)) return undefined
+  const backoff = Math.min(
+    Duration.toMillis(settings.retryBaseDelay) * 2 ** (attempt - 1) * jitter,
+    Duration.toMillis(settings.retryMaxDelay)
   )
+  const delay = Math.max(backoff, advisedWait(error) ?? 0)
+  return now + delay < deadlineAt ? delay : undefined
+}
+
+/** A jitter factor for `retryDelay`, from 0.8 to 1.2 (Effect's `Random`, so tests can fix it). */
+export const jitter: Effect.Effect<number> = Random.nextRange(0.8, 1.2)

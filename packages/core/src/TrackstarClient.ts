@@ -10,7 +10,6 @@ import {
   HttpClientRequest
 } from "@effect/platform"
 import {
-  Clock,
   type Config,
   type ConfigError,
   Context,
@@ -19,9 +18,7 @@ import {
   Either,
   Layer,
   Option,
-  Redacted,
-  Schedule,
-  ScheduleDecision
+  Redacted
 } from "effect"
 import {
   HEADER_UNSAFE,
@@ -35,19 +32,22 @@ import { InvalidRequest, Timeout, type TrackstarError, TransportError } from "./
 import { decoder } from "./Input.js"
 import { makePacer } from "./Pacing.js"
 import { readAnswer } from "./Response.js"
-import { isTransient, retrySchedule } from "./Retry.js"
+import { isTransient, jitter, retryDelay } from "./Retry.js"
 import { UpdateConnectionRequest } from "./Schemas.js"
 import {
   ATTEMPT_SPAN,
+  attemptAttributes,
   CALL_SPAN,
   failureAttributes,
+  isTracing,
   LOG_ANNOTATIONS,
   redactSecretHeaders,
   requestAttributes,
   SECRET_HEADERS,
   successAttributes,
-  withRedactedHeaders
+  withoutPlatformSpan
 } from "./Telemetry.js"
+import { timeoutFail } from "./Timing.js"
 import { transportReason } from "./Transport.js"
 
 /** Header names that carry secrets; registered so HTTP spans record them redacted. */
@@ -191,125 +191,154 @@ export const make = (
         })
       )
 
+    const apiKey = Redacted.value(settings.apiKey)
+    const baseRequest = HttpClientRequest.patch(endpoint).pipe(
+      HttpClientRequest.acceptJson,
+      HttpClientRequest.setHeader(SECRET_HEADERS[0], apiKey)
+    )
+    const transportError = (e: HttpClientError.HttpClientError) =>
+      Effect.fail(new TransportError({ baseUrl: origin, reason: transportReason(e) }))
+    const deadlineReached = () => new Timeout({ scope: "deadline", millis: deadlineMillis })
+    const attemptTimedOut = () => new Timeout({ scope: "attempt", millis: attemptMillis })
+
+    const logFailure = (error: TrackstarError, number: number) =>
+      Effect.logDebug(`Trackstar attempt ${number} failed: ${error.message}`).pipe(
+        Effect.annotateLogs({
+          ...LOG_ANNOTATIONS,
+          ...failureAttributes(error),
+          "trackstar.attempt": number,
+          "trackstar.retryable": isTransient(error) && number < settings.maxAttempts
+        })
+      )
+
+    /** One request and its answer, within the attempt timeout and what is left of the deadline. */
     const attempt = (
       body: UpdateConnectionRequest,
       token: Redacted.Redacted<string>,
-      number: number
-    ) => {
-      const secrets = [Redacted.value(settings.apiKey), Redacted.value(token)]
-      const request = HttpClientRequest.patch(endpoint).pipe(
-        HttpClientRequest.acceptJson,
-        HttpClientRequest.setHeader(SECRET_HEADERS[0], secrets[0] ?? ""),
-        HttpClientRequest.setHeader(SECRET_HEADERS[1], secrets[1] ?? ""),
-        HttpClientRequest.bodyUnsafeJson(body)
-      )
-      const transportError = (e: HttpClientError.HttpClientError) =>
-        Effect.fail(new TransportError({ baseUrl: origin, reason: transportReason(e) }))
-      // Never follow a redirect: fetch would carry both credentials to wherever it points,
-      // even from https to plain http. A 3xx is an answer the contract does not allow.
-      const execute = Effect.flatMap(Effect.serviceOption(FetchHttpClient.RequestInit), (init) =>
-        Effect.provideService(http.execute(request), FetchHttpClient.RequestInit, {
+      number: number,
+      deadlineAt: number,
+      traced: boolean
+    ) =>
+      Effect.clockWith((clock) => {
+        const secrets = [apiKey, Redacted.value(token)]
+        const request = baseRequest.pipe(
+          HttpClientRequest.setHeader(SECRET_HEADERS[1], Redacted.value(token)),
+          HttpClientRequest.bodyUnsafeJson(body)
+        )
+        const exchange = http.execute(request).pipe(
+          Effect.flatMap((response) =>
+            Effect.clockWith((clock) =>
+              readAnswer(response, clock.unsafeCurrentTimeMillis(), secrets)
+            )
+          ),
+          Effect.catchTags({ RequestError: transportError, ResponseError: transportError })
+        )
+        // Timing out interrupts the request's fiber, which aborts it and closes its socket.
+        const left = deadlineAt - clock.unsafeCurrentTimeMillis()
+        const timed = Effect.tapError(
+          left < attemptMillis
+            ? timeoutFail(exchange, Math.max(0, left), deadlineReached)
+            : timeoutFail(exchange, attemptMillis, attemptTimedOut),
+          (e) => logFailure(e, number)
+        )
+        if (!traced) return timed
+        return timed.pipe(
+          Effect.tapBoth({
+            onFailure: (e) => Effect.annotateCurrentSpan(failureAttributes(e)),
+            onSuccess: (answer) => Effect.annotateCurrentSpan(successAttributes(answer.requestId))
+          }),
+          Effect.withSpan(ATTEMPT_SPAN, {
+            kind: "client",
+            captureStackTrace: false,
+            attributes: attemptAttributes(endpoint, number)
+          })
+        )
+      })
+
+    /** Paced attempts and retries until success, a final failure or the deadline. */
+    const send = (
+      body: UpdateConnectionRequest,
+      token: Redacted.Redacted<string>,
+      onRetry: UpdateConnectionOptions["onRetry"],
+      traced: boolean
+    ): Effect.Effect<UpdateConnectionResult, TrackstarError> =>
+      Effect.clockWith((clock) => {
+        const deadline = {
+          at: clock.unsafeCurrentTimeMillis() + deadlineMillis,
+          onDeadline: deadlineReached
+        }
+        const key = Redacted.value(token)
+        let attempts = 0
+        const loop = (): Effect.Effect<UpdateConnectionResult, TrackstarError> => {
+          attempts += 1
+          const number = attempts
+          return pacer.pace(key, attempt(body, token, number, deadline.at, traced), deadline).pipe(
+            Effect.map(({ body, requestId }) => ({ ...body, requestId, attempts: number })),
+            Effect.catchAll((error) =>
+              Effect.flatMap(jitter, (factor) => {
+                const now = clock.unsafeCurrentTimeMillis()
+                const delay = retryDelay(settings, number, error, now, deadline.at, factor)
+                if (delay === undefined) return Effect.fail(error)
+                const notify =
+                  onRetry === undefined
+                    ? Effect.void
+                    : timeoutFail(
+                        onRetry({ attempt: number, error, delayMillis: delay }),
+                        deadline.at - now - delay,
+                        deadlineReached
+                      )
+                return Effect.zipRight(notify, Effect.zipRight(Effect.sleep(delay), loop()))
+              })
+            )
+          )
+        }
+        const calls = Effect.suspend(loop)
+        return traced
+          ? Effect.ensuring(
+              calls,
+              Effect.suspend(() => Effect.annotateCurrentSpan("trackstar.attempts", attempts))
+            )
+          : calls
+      })
+
+    // Never follow a redirect: fetch would carry both credentials to wherever it points,
+    // even from https to plain http. A 3xx is an answer the contract does not allow.
+    // (The Node client in NodeHttpClient.ts never follows one.)
+    const noRedirects = <A, E>(call: Effect.Effect<A, E>) =>
+      Effect.flatMap(Effect.serviceOption(FetchHttpClient.RequestInit), (init) =>
+        Effect.provideService(call, FetchHttpClient.RequestInit, {
           ...Option.getOrElse(init, () => ({})),
           redirect: "manual"
         })
       )
-      return execute.pipe(
-        Effect.flatMap((response) =>
-          Effect.flatMap(Clock.currentTimeMillis, (now) => readAnswer(response, now, secrets))
-        ),
-        Effect.catchTags({ RequestError: transportError, ResponseError: transportError }),
-        // Timing out interrupts the request fiber, which aborts the fetch and closes its socket.
-        Effect.timeoutFail({
-          duration: settings.attemptTimeout,
-          onTimeout: () => new Timeout({ scope: "attempt", millis: attemptMillis })
-        }),
-        Effect.tapBoth({
-          onFailure: (e) =>
-            Effect.zipRight(
-              Effect.annotateCurrentSpan(failureAttributes(e)),
-              Effect.logDebug(`Trackstar attempt ${number} failed: ${e.message}`).pipe(
-                Effect.annotateLogs({
-                  ...failureAttributes(e),
-                  "trackstar.attempt": number,
-                  "trackstar.retryable": isTransient(e) && number < settings.maxAttempts
-                })
-              )
-            ),
-          onSuccess: (answer) => Effect.annotateCurrentSpan(successAttributes(answer.requestId))
-        }),
-        // Internal spans: the platform's own `http.client` span, a child of this one, is the
-        // CLIENT span, and OpenTelemetry discourages nesting CLIENT spans.
-        Effect.withSpan(ATTEMPT_SPAN, {
-          captureStackTrace: false,
-          attributes: { ...requestAttributes(endpoint.pathname), "trackstar.attempt": number }
-        })
-      )
-    }
-
-    const send = (
-      body: UpdateConnectionRequest,
-      token: Redacted.Redacted<string>,
-      onRetry: UpdateConnectionOptions["onRetry"]
-    ) =>
-      Effect.flatMap(Clock.currentTimeMillis, (startedAt) => {
-        let attempts = 0
-        let lastError: TrackstarError | undefined
-        const once = Effect.suspend(() => {
-          attempts += 1
-          return pacer.pace(Redacted.value(token), attempt(body, token, attempts))
-        }).pipe(
-          Effect.tapError((error) =>
-            Effect.sync(() => {
-              lastError = error
-            })
-          )
-        )
-        const schedule = retrySchedule(settings, startedAt + deadlineMillis).pipe(
-          Schedule.onDecision((delay, decision) =>
-            onRetry === undefined ||
-            lastError === undefined ||
-            !ScheduleDecision.isContinue(decision)
-              ? Effect.void
-              : onRetry({
-                  attempt: attempts,
-                  error: lastError,
-                  delayMillis: Duration.toMillis(delay)
-                })
-          )
-        )
-        return once.pipe(
-          Effect.retry(schedule),
-          Effect.timeoutFail({
-            duration: settings.deadline,
-            onTimeout: () => new Timeout({ scope: "deadline", millis: deadlineMillis })
-          }),
-          Effect.map(({ body, requestId }) => ({ ...body, requestId, attempts })),
-          Effect.ensuring(
-            Effect.suspend(() => Effect.annotateCurrentSpan("trackstar.attempts", attempts))
-          )
-        )
-      })
 
     const updateConnection = (input: UpdateConnectionRequest, options?: UpdateConnectionOptions) =>
-      Effect.flatMap(prepare(input, options), ({ body, token }) =>
-        send(body, token, options?.onRetry)
-      ).pipe(
-        Effect.tapBoth({
-          onFailure: (e) => Effect.annotateCurrentSpan(failureAttributes(e)),
-          onSuccess: (r) =>
-            Effect.annotateCurrentSpan({
-              ...successAttributes(r.requestId),
-              "trackstar.connection_id": r.id
+      Effect.flatMap(isTracing, (traced) => {
+        const call = noRedirects(
+          withoutPlatformSpan(
+            Either.match(prepare(input, options), {
+              onLeft: (invalid) => Effect.fail<TrackstarError>(invalid),
+              onRight: ({ body, token }) => send(body, token, options?.onRetry, traced)
             })
-        }),
-        withRedactedHeaders,
-        Effect.annotateLogs(LOG_ANNOTATIONS),
-        // No stack capture: it costs ~10% of a loopback call, and the span names say where.
-        Effect.withSpan(CALL_SPAN, {
-          captureStackTrace: false,
-          attributes: requestAttributes(endpoint.pathname)
-        })
-      )
+          )
+        )
+        if (!traced) return call
+        return call.pipe(
+          Effect.tapBoth({
+            onFailure: (e) => Effect.annotateCurrentSpan(failureAttributes(e)),
+            onSuccess: (r) =>
+              Effect.annotateCurrentSpan({
+                ...successAttributes(r.requestId),
+                "trackstar.connection_id": r.id
+              })
+          }),
+          // No stack capture: it costs ~10% of a loopback call, and the span names say where.
+          Effect.withSpan(CALL_SPAN, {
+            captureStackTrace: false,
+            attributes: requestAttributes(endpoint)
+          })
+        )
+      })
 
     const prepareUpdate = (input: UpdateConnectionRequest, options?: UpdateConnectionOptions) =>
       Either.map(prepare(input, options), ({ body }) => ({

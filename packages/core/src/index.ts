@@ -10,6 +10,7 @@
 export * as Config from "./Config.js"
 export * as Errors from "./Errors.js"
 export * as Input from "./Input.js"
+export * as NodeHttpClient from "./NodeHttpClient.js"
 export * as Retry from "./Retry.js"
 export * as Schemas from "./Schemas.js"
 export * as Telemetry from "./Telemetry.js"

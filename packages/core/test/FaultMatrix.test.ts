@@ -9,6 +9,7 @@ import {
   clientFor,
   eventually,
   failureOf,
+  HTTP_CLIENTS,
   newConnection,
   refusedUrl,
   requestsFor,
@@ -309,7 +310,7 @@ const rows: ReadonlyArray<Row> = [
   }
 ]
 
-describe.concurrent("fault matrix", () => {
+describe.concurrent.each(Object.entries(HTTP_CLIENTS))("fault matrix over %s", (_, http) => {
   it.live.each(rows)("$name", (row) =>
     Effect.gen(function* () {
       const { token, redacted } = newConnection(emulator)
@@ -317,7 +318,7 @@ describe.concurrent("fault matrix", () => {
         emulator.inject({ fault, accessToken: token, ...(times === undefined ? {} : { times }) })
       }
       const atLeast = row.atLeastMillis?.()
-      const client = yield* clientFor(emulator, { ...MATRIX, ...row.options })
+      const client = yield* clientFor(emulator, { ...MATRIX, ...row.options }, http)
       const started = Date.now()
       const exit = yield* Effect.exit(
         client.updateConnection({ customer_id: "matrix" }, { accessToken: redacted })
@@ -355,7 +356,7 @@ describe.concurrent("fault matrix", () => {
   it.live("an unknown access token: the emulator's own 401, not retried", () =>
     Effect.gen(function* () {
       const token = `tok_unknown_${Date.now()}`
-      const client = yield* clientFor(emulator, MATRIX)
+      const client = yield* clientFor(emulator, MATRIX, http)
       const error = failureOf(
         yield* Effect.exit(
           client.updateConnection({ customer_id: "x" }, { accessToken: Redacted.make(token) })
@@ -370,7 +371,7 @@ describe.concurrent("fault matrix", () => {
     Effect.gen(function* () {
       const baseUrl = yield* Effect.promise(refusedUrl)
       const { tracer, spans } = capturingTracer()
-      const client = yield* clientFor(emulator, { ...MATRIX, baseUrl })
+      const client = yield* clientFor(emulator, { ...MATRIX, baseUrl }, http)
       const error = failureOf(
         yield* Effect.exit(
           client.updateConnection({ customer_id: "x" }).pipe(Effect.withTracer(tracer))

@@ -1,11 +1,12 @@
 // No secret in anything the client produces: the client fails every way it can, against a
 // server that echoes the credentials back wherever it can, and everything produced is searched.
 
-import { FetchHttpClient } from "@effect/platform"
+import { HttpClient } from "@effect/platform"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import type { Emulator, Fault } from "@trackstar-mcp/emulator"
 import { Cause, Effect, Exit, Layer, Redacted } from "effect"
 import type { TrackstarClientOptions } from "../src/Config.js"
+import * as NodeHttpClient from "../src/NodeHttpClient.js"
 import type { UpdateConnectionRequest } from "../src/Schemas.js"
 import * as TrackstarClient from "../src/TrackstarClient.js"
 import { capturingLogger, capturingTracer, renderSpan } from "./capture.js"
@@ -188,9 +189,10 @@ describe("secrets", () => {
       expect(tags).toStrictEqual([...scenarios.map((s) => s.tag), "TransportError"])
 
       const haystack = [...produced, ...logs.lines, ...spans.map(renderSpan)].join("\n")
-      // The search is not vacuous: the secret headers were recorded, redacted.
-      expect(haystack).toContain('"http.request.header.x-trackstar-api-key","<redacted>"')
-      expect(haystack).toContain('"http.request.header.x-trackstar-access-token","<redacted>"')
+      // The search is not vacuous: every attempt left a span with its URL, and no span
+      // records a header at all (the platform's HTTP span, which would, is not started).
+      expect(haystack).toContain(`"url.full","${emulator.url}/connections"`)
+      expect(haystack).not.toContain("http.request.header.")
       expect(haystack).toContain("Trackstar attempt 1 failed")
       expect(haystack).toContain("[redacted]")
       for (const secret of secrets) {
@@ -201,38 +203,35 @@ describe("secrets", () => {
     })
   )
 
-  it.live("a program on TrackstarClient.layer logs even the platform's requests redacted", () =>
+  it.live("a program on TrackstarClient.layer logs even its HTTP client's requests redacted", () =>
     Effect.gen(function* () {
-      const { tracer, spans } = capturingTracer()
       const logs = capturingLogger()
       const token = secretConnection()
       emulator.inject({ fault: { kind: "status", status: 503 }, accessToken: token, times: 1 })
-      const program = Effect.gen(function* () {
-        const result = yield* TrackstarClient.updateConnection({ customer_id: "layer" })
-        // The platform's HTTP span ends with the response, which holds the request and its
-        // headers. A program that logs it gets the credentials redacted: the layer registered
-        // their names for the whole program, not only inside each call.
-        yield* Effect.logDebug(
-          "platform exits",
-          spans.map((s) => s.exit)
+      // A service that logs every request its HttpClient sends, as middleware often does. The
+      // log gets the credentials redacted: the layer registered their names for the whole
+      // program, not only inside each call.
+      const loggingHttp = Layer.effect(
+        HttpClient.HttpClient,
+        Effect.map(HttpClient.HttpClient, (client) =>
+          HttpClient.tapRequest(client, (request) => Effect.logDebug("sending", request))
         )
-        return result
-      })
-      const result = yield* program.pipe(
+      ).pipe(Layer.provide(NodeHttpClient.layer()))
+      const result = yield* TrackstarClient.updateConnection({ customer_id: "layer" }).pipe(
         Effect.provide(
           TrackstarClient.layer({
             apiKey: Redacted.make(API_KEY),
             accessToken: Redacted.make(token),
             baseUrl: emulator.url,
             retryBaseDelay: "5 millis"
-          }).pipe(Layer.provide(FetchHttpClient.layer))
+          }).pipe(Layer.provide(loggingHttp))
         ),
-        Effect.provide(logs.layer),
-        Effect.withTracer(tracer)
+        Effect.provide(logs.layer)
       )
       expect(result.attempts).toBe(2)
-      const logged = logs.lines.filter((line) => line.includes("platform exits")).join("\n")
+      const logged = logs.lines.filter((line) => line.includes("sending")).join("\n")
       expect(logged).toContain("x-trackstar-api-key")
+      expect(logged).toContain("x-trackstar-access-token")
       expect(logged).toContain("<redacted>")
       expect(logged).not.toContain(API_KEY)
       expect(logged).not.toContain(token)

@@ -4,7 +4,7 @@ import type { Emulator } from "@trackstar-mcp/emulator"
 import { Effect, Exit, Layer, Redacted } from "effect"
 import type { UpdateConnectionRequest } from "../src/Schemas.js"
 import * as TrackstarClient from "../src/TrackstarClient.js"
-import { API_KEY, clientFor, startEmulator, TOKEN_A, TOKEN_B } from "./support.js"
+import { API_KEY, clientFor, HTTP_CLIENTS, startEmulator, TOKEN_A, TOKEN_B } from "./support.js"
 
 let emulator: Emulator
 beforeAll(async () => {
@@ -195,27 +195,29 @@ describe("base URL", () => {
 })
 
 describe("credentials stay where they belong", () => {
-  it.live("does not follow a redirect, so no credential reaches its target", () =>
-    Effect.gen(function* () {
-      const elsewhere = yield* Effect.promise(() => startEmulator())
-      try {
-        emulator.inject({
-          fault: {
-            kind: "status",
-            status: 307,
-            headers: { location: `${elsewhere.url}/connections` },
-            body: ""
-          },
-          times: 1
-        })
-        const client = yield* clientFor(emulator, { maxAttempts: 1 })
-        const error = failureOf(yield* Effect.exit(client.updateConnection({ customer_id: "x" })))
-        expect(error).toMatchObject({ _tag: "UnexpectedResponse", status: 307 })
-        expect(elsewhere.requests()).toHaveLength(0)
-      } finally {
-        yield* Effect.promise(() => elsewhere.stop())
-      }
-    })
+  it.live.each(Object.entries(HTTP_CLIENTS))(
+    "does not follow a redirect over %s, so no credential reaches its target",
+    ([, http]) =>
+      Effect.gen(function* () {
+        const elsewhere = yield* Effect.promise(() => startEmulator())
+        try {
+          emulator.inject({
+            fault: {
+              kind: "status",
+              status: 307,
+              headers: { location: `${elsewhere.url}/connections` },
+              body: ""
+            },
+            times: 1
+          })
+          const client = yield* clientFor(emulator, { maxAttempts: 1 }, http)
+          const error = failureOf(yield* Effect.exit(client.updateConnection({ customer_id: "x" })))
+          expect(error).toMatchObject({ _tag: "UnexpectedResponse", status: 307 })
+          expect(elsewhere.requests()).toHaveLength(0)
+        } finally {
+          yield* Effect.promise(() => elsewhere.stop())
+        }
+      })
   )
 
   it.live(

@@ -1,9 +1,10 @@
 /** Shared test setup: an emulator on 127.0.0.1 with distinctive secrets, and clients for it. */
 import { createServer } from "node:net"
-import { FetchHttpClient } from "@effect/platform"
+import { FetchHttpClient, type HttpClient } from "@effect/platform"
 import { type Emulator, type EmulatorOptions, start } from "@trackstar-mcp/emulator"
-import { Cause, Effect, Exit, Option, Redacted } from "effect"
+import { Cause, Effect, Exit, type Layer, Option, Redacted } from "effect"
 import type { TrackstarClientOptions } from "../src/Config.js"
+import * as NodeHttpClient from "../src/NodeHttpClient.js"
 import * as TrackstarClient from "../src/TrackstarClient.js"
 
 /** Secrets no output may contain; distinctive so a search cannot miss them. */
@@ -22,8 +23,18 @@ export const startEmulator = (options: EmulatorOptions = {}): Promise<Emulator> 
     ...options
   })
 
+/** The HTTP clients the core is tested over: ours for Node (the default here) and fetch's. */
+export const HTTP_CLIENTS = {
+  NodeHttpClient: NodeHttpClient.layer(),
+  FetchHttpClient: FetchHttpClient.layer
+} as const satisfies Record<string, Layer.Layer<HttpClient.HttpClient>>
+
 /** A client for the emulator, with fast retries so fault tests stay quick. */
-export const clientFor = (emulator: Emulator, options: Partial<TrackstarClientOptions> = {}) =>
+export const clientFor = (
+  emulator: Emulator,
+  options: Partial<TrackstarClientOptions> = {},
+  http: Layer.Layer<HttpClient.HttpClient> = HTTP_CLIENTS.NodeHttpClient
+) =>
   TrackstarClient.make({
     apiKey: Redacted.make(API_KEY),
     accessToken: Redacted.make(TOKEN_A),
@@ -31,7 +42,7 @@ export const clientFor = (emulator: Emulator, options: Partial<TrackstarClientOp
     retryBaseDelay: "5 millis",
     retryMaxDelay: "20 millis",
     ...options
-  }).pipe(Effect.provide(FetchHttpClient.layer), Effect.orDie)
+  }).pipe(Effect.provide(http), Effect.orDie)
 
 /** A fresh connection on the emulator, so a test's faults and requests are its own. */
 export const newConnection = (emulator: Emulator) => {
