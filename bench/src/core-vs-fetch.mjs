@@ -1,7 +1,10 @@
 // Per-call cost of the core against the physical floor: the same PATCH sent with Node's
-// global fetch (undici, keep-alive), sequentially and at concurrency 32, interleaved.
+// global fetch (undici, keep-alive), sequentially and at concurrency 32, interleaved. Also
+// shown: the same PATCH over bare node:http (what the core's NodeHttpClient is built on), and
+// the core over @effect/platform's FetchHttpClient instead of its NodeHttpClient.
+import http from "node:http"
 import { FetchHttpClient } from "@effect/platform"
-import { TrackstarClient } from "@trackstar-mcp/core"
+import { NodeHttpClient, TrackstarClient } from "@trackstar-mcp/core"
 import { Layer, ManagedRuntime, Redacted } from "effect"
 import {
   API_KEY,
@@ -21,11 +24,14 @@ import {
 /** Enough tokens that default pacing (50 writes/s per token) never delays a call here. */
 const TOKENS = 256
 
-/** The core as a service runs it: the documented layer, default settings, one runtime. */
-export const makeCore = async (url, apiKey, options = {}) => {
+/**
+ * The core as a service runs it: the documented layers (the Node HTTP client unless another
+ * is given), default settings, one runtime.
+ */
+export const makeCore = async (url, apiKey, options = {}, httpLayer = NodeHttpClient.layer()) => {
   const runtime = ManagedRuntime.make(
     TrackstarClient.layer({ apiKey: Redacted.make(apiKey), baseUrl: url, ...options }).pipe(
-      Layer.provide(FetchHttpClient.layer)
+      Layer.provide(httpLayer)
     )
   )
   const client = await runtime.runPromise(TrackstarClient.TrackstarClient)
@@ -57,15 +63,62 @@ export const makeFetch = (url, apiKey) => {
   }
 }
 
+/** The same request over bare node:http with a keep-alive agent: the floor under NodeHttpClient. */
+export const makeNodeHttp = (url, apiKey) => {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 })
+  const endpoint = new URL("connections", `${url}/`)
+  const send = (body, token) =>
+    new Promise((resolve, reject) => {
+      const payload = JSON.stringify(body)
+      const request = http.request(
+        endpoint,
+        {
+          method: "PATCH",
+          agent,
+          headers: {
+            accept: "application/json",
+            "content-type": "application/json",
+            "content-length": Buffer.byteLength(payload),
+            "x-trackstar-api-key": apiKey,
+            "x-trackstar-access-token": token
+          }
+        },
+        (response) => {
+          const chunks = []
+          response.on("data", (c) => chunks.push(c))
+          response.on("error", reject)
+          response.on("end", () => {
+            if (response.statusCode !== 200) reject(new Error(`HTTP ${response.statusCode}`))
+            else resolve(JSON.parse(Buffer.concat(chunks).toString()))
+          })
+        }
+      )
+      request.on("error", reject)
+      request.end(payload)
+    })
+  return { send, close: () => agent.destroy() }
+}
+
+const LABELS = {
+  fetch: "plain fetch",
+  nodeHttp: "plain node:http",
+  core: "core `updateConnection`",
+  coreFetch: "core over `FetchHttpClient`"
+}
+
 export const run = async () => {
   const connections = makeConnections(TOKENS)
   const emulator = await forkUnlimitedEmulator(connections)
   const core = await makeCore(emulator.url, API_KEY)
+  const coreFetch = await makeCore(emulator.url, API_KEY, {}, FetchHttpClient.layer)
   const plain = makeFetch(emulator.url, API_KEY)
+  const nodeHttp = makeNodeHttp(emulator.url, API_KEY)
   const redacted = connections.map((c) => Redacted.make(c.accessToken))
   const variants = {
     fetch: (i) => plain(bodyFor(i), connections[i % TOKENS].accessToken),
-    core: (i) => core.update(bodyFor(i), redacted[i % TOKENS])
+    nodeHttp: (i) => nodeHttp.send(bodyFor(i), connections[i % TOKENS].accessToken),
+    core: (i) => core.update(bodyFor(i), redacted[i % TOKENS]),
+    coreFetch: (i) => coreFetch.update(bodyFor(i), redacted[i % TOKENS])
   }
   const rows = []
   const verdicts = []
@@ -82,19 +135,22 @@ export const run = async () => {
     for (const s of settings) {
       const r = await interleave({ variants, ...s })
       const ratio = r.core.p50 / r.fetch.p50
-      const rounds = roundRatios(r.core, r.fetch)
-      for (const name of ["fetch", "core"]) {
+      for (const name of Object.keys(variants)) {
         const v = r[name]
+        const rounds = roundRatios(v, r.fetch)
         rows.push([
-          `${name === "fetch" ? "plain fetch" : "core `updateConnection`"}, concurrency ${s.concurrency}`,
+          `${LABELS[name]}, concurrency ${s.concurrency}`,
           v.n,
           ms(v.p50),
           ms(v.p99),
           Math.round(v.throughput),
-          name === "core" ? `${x2(ratio)} (rounds ${x2(rounds.min)}-${x2(rounds.max)})` : "1.00x",
-          name === "core" ? ms(v.p50 - r.fetch.p50) : "",
+          name === "fetch"
+            ? "1.00x"
+            : `${x2(v.p50 / r.fetch.p50)} (rounds ${x2(rounds.min)}-${x2(rounds.max)})`,
+          name === "fetch" ? "" : ms(v.p50 - r.fetch.p50),
+          x2(v.p50 / r.nodeHttp.p50),
           Math.round(v.cpuPerCall),
-          name === "core" ? x2(v.cpuPerCall / r.fetch.cpuPerCall) : "1.00x"
+          x2(v.cpuPerCall / r.fetch.cpuPerCall)
         ])
       }
       verdicts.push({
@@ -104,7 +160,8 @@ export const run = async () => {
       })
     }
   } finally {
-    await core.runtime.dispose()
+    await Promise.all([core.runtime.dispose(), coreFetch.runtime.dispose()])
+    nodeHttp.close()
     await emulator.stop()
   }
   const markdown = [
@@ -117,13 +174,14 @@ export const run = async () => {
         "calls/s",
         "p50 vs fetch",
         "p50 added ms",
+        "p50 vs node:http",
         "client CPU µs/call",
         "CPU vs fetch"
       ],
       rows
     ),
     "",
-    `Emulator in its own process, rate limiter off, ${TOKENS} connections used round-robin, so the core's default pacing (50 writes/s per token) never delays a call; the core runs with its defaults (retries, timeouts, pacing, spans) as a service would. "rounds" is the range of the per-round p50 ratios. Client CPU is this process's user+system time per call (the emulator's is not counted): the figure least moved by other load on the machine.`,
+    `Emulator in its own process, rate limiter off, ${TOKENS} connections used round-robin, so the core's default pacing (50 writes/s per token) never delays a call; the core runs with its defaults (retries, timeouts, pacing; no tracer installed, so no spans) as a service would, over its \`NodeHttpClient\` (the layer the README and the MCP server use) and, for comparison, over \`FetchHttpClient\`. "plain node:http" is the same request over bare \`node:http\` with a keep-alive agent, what \`NodeHttpClient\` is built on: the core's own cost is its distance from that row. "rounds" is the range of the per-round p50 ratios. Client CPU is this process's user+system time per call (the emulator's is not counted): the figure least moved by other load on the machine.`,
     "",
     verdictTable(verdicts)
   ].join("\n")

@@ -31,6 +31,7 @@ import {
 import { InvalidRequest, Timeout, type TrackstarError, TransportError } from "./Errors.js"
 import { decoder } from "./Input.js"
 import { makePacer } from "./Pacing.js"
+import { currentRequestTimeout, enforcesRequestTimeout, RequestTimedOut } from "./RequestTimeout.js"
 import { readAnswer } from "./Response.js"
 import { isTransient, jitter, retryDelay } from "./Retry.js"
 import { UpdateConnectionRequest } from "./Schemas.js"
@@ -191,6 +192,7 @@ export const make = (
         })
       )
 
+    const timesItself = enforcesRequestTimeout(http)
     const apiKey = Redacted.value(settings.apiKey)
     const baseRequest = HttpClientRequest.patch(endpoint).pipe(
       HttpClientRequest.acceptJson,
@@ -225,20 +227,30 @@ export const make = (
           HttpClientRequest.setHeader(SECRET_HEADERS[1], Redacted.value(token)),
           HttpClientRequest.bodyUnsafeJson(body)
         )
+        // The deadline's limit when it is nearer than the attempt's.
+        const left = deadlineAt - clock.unsafeCurrentTimeMillis()
+        const [limit, onTimeout] =
+          left < attemptMillis
+            ? [Math.max(0, left), deadlineReached]
+            : [attemptMillis, attemptTimedOut]
         const exchange = http.execute(request).pipe(
           Effect.flatMap((response) =>
             Effect.clockWith((clock) =>
               readAnswer(response, clock.unsafeCurrentTimeMillis(), secrets)
             )
           ),
-          Effect.catchTags({ RequestError: transportError, ResponseError: transportError })
+          Effect.catchTags({
+            RequestError: (e) =>
+              e.cause instanceof RequestTimedOut ? Effect.fail(onTimeout()) : transportError(e),
+            ResponseError: transportError
+          })
         )
-        // Timing out interrupts the request's fiber, which aborts it and closes its socket.
-        const left = deadlineAt - clock.unsafeCurrentTimeMillis()
+        // Timing out aborts the request and closes its socket: the client does it itself when
+        // it can, else the timer interrupts the request's fiber.
         const timed = Effect.tapError(
-          left < attemptMillis
-            ? timeoutFail(exchange, Math.max(0, left), deadlineReached)
-            : timeoutFail(exchange, attemptMillis, attemptTimedOut),
+          timesItself
+            ? Effect.locally(exchange, currentRequestTimeout, limit)
+            : timeoutFail(exchange, limit, onTimeout),
           (e) => logFailure(e, number)
         )
         if (!traced) return timed

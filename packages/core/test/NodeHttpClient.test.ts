@@ -5,6 +5,7 @@ import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
 import { Chunk, Effect, Exit, Fiber, Stream } from "effect"
 import * as NodeHttpClient from "../src/NodeHttpClient.js"
+import { currentRequestTimeout, RequestTimedOut } from "../src/RequestTimeout.js"
 import { eventually, failureOf } from "./support.js"
 
 type Handler = (request: IncomingMessage, body: string, response: ServerResponse) => void
@@ -146,6 +147,25 @@ describe("NodeHttpClient", () => {
       yield* eventually(() => hanging.length === 1, "the request arrived")
       const exit = yield* Fiber.interrupt(fiber)
       expect(Exit.isInterrupted(exit)).toBe(true)
+      yield* eventually(() => closed === 1, "the server saw the socket close")
+      for (const response of hanging) response.destroy()
+    })
+  )
+
+  it.live("enforces currentRequestTimeout itself: a RequestTimedOut, and the socket closed", () =>
+    Effect.gen(function* () {
+      const hanging: Array<ServerResponse> = []
+      handler = (_, __, response) => {
+        hanging.push(response)
+      }
+      const started = Date.now()
+      const exit = yield* Effect.exit(
+        withClient((client) => Effect.locally(client.get(url), currentRequestTimeout, 50))
+      )
+      const error = failureOf(exit)
+      expect(error).toMatchObject({ _tag: "RequestError", reason: "Transport" })
+      expect(error.cause).toBeInstanceOf(RequestTimedOut)
+      expect(Date.now() - started).toBeGreaterThanOrEqual(45)
       yield* eventually(() => closed === 1, "the server saw the socket close")
       for (const response of hanging) response.destroy()
     })
