@@ -9,7 +9,7 @@ import type {
   ToolAnnotations
 } from "@modelcontextprotocol/sdk/types.js"
 import { Input } from "@trackstar-mcp/core"
-import { Cause, Context, Data, Effect, Either, JSONSchema, Schema } from "effect"
+import { Cause, Context, Data, Effect, Either, JSONSchema, Schema, SchemaAST } from "effect"
 
 type JsonObject = { readonly [key: string]: unknown }
 
@@ -83,16 +83,17 @@ export const defineTool = <A, I, O, OI extends JsonObject, R>(
   spec: ToolSpec<A, I, O, OI, R>
 ): Tool<R> => {
   const decode = Input.decoder(spec.input)
-  const encode = Schema.encode(spec.output)
+  // An output schema without transformations encodes a value as itself: skip the work then.
+  const encode: (value: O) => Effect.Effect<OI> =
+    SchemaAST.encodedAST(spec.output.ast) === spec.output.ast
+      ? (value) => Effect.succeed(value as unknown as OI)
+      : (value) => Effect.orDie(Schema.encode(spec.output)(value))
 
   const render = ({ structured, text }: ToolSuccess<O>): Effect.Effect<CallToolResult> =>
-    encode(structured).pipe(
-      Effect.orDie,
-      Effect.map((encoded) => ({
-        content: [{ type: "text", text }],
-        structuredContent: { ...encoded }
-      }))
-    )
+    Effect.map(encode(structured), (encoded) => ({
+      content: [{ type: "text", text }],
+      structuredContent: { ...encoded }
+    }))
 
   const run = (args: A): Effect.Effect<CallToolResult, never, R> =>
     spec.run(args).pipe(

@@ -220,7 +220,10 @@ describe.each<TransportKind>(["stdio", "http"])("over %s", (kind) => {
 
       await call({ customer_id: "set-first" })
       const cleared = await call({ clear_customer_id: true })
-      expect(cleared.structuredContent).toMatchObject({ request: { body: { customer_id: null } } })
+      expect(cleared.isError).toBeFalsy()
+      expect(JSON.parse(emulator.requests().at(-1)?.body ?? "")).toStrictEqual({
+        customer_id: null
+      })
       expect(emulator.connection(TOKENS.default)?.customer_id).toBeNull()
 
       const both = await call({ clear_customer_id: true, customer_id: "x" })

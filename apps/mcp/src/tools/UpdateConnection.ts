@@ -4,7 +4,7 @@
 import { type Errors, Schemas, type TrackstarClient } from "@trackstar-mcp/core"
 import { Effect, Either, Schema } from "effect"
 import { type Target, Trackstar } from "../Config.js"
-import { defineTool, Progress, ToolFailure } from "../Tool.js"
+import { defineTool, Progress, ToolFailure, type ToolSuccess } from "../Tool.js"
 
 /** How the tool is shaped for this server's configuration. */
 export interface UpdateConnectionToolOptions {
@@ -15,7 +15,7 @@ export interface UpdateConnectionToolOptions {
   readonly compatibleSchema: boolean
 }
 
-const dryRun = Schema.optionalWith(Schema.Boolean, { exact: true }).annotations({
+const dryRunField = Schema.optionalWith(Schema.Boolean, { exact: true }).annotations({
   description:
     "true: send nothing; return exactly the request that would be sent (method, URL, body, header names with secret values redacted)."
 })
@@ -69,13 +69,13 @@ const argsSchemas = (options: UpdateConnectionToolOptions) => {
   const { customer_id, webhooks_disabled } = Schemas.UpdateConnectionRequest.fields
   const connection = connectionField(options.connections, options.defaultConnection)
   return {
-    standard: Schema.Struct({ customer_id, webhooks_disabled, connection, dry_run: dryRun }),
+    standard: Schema.Struct({ customer_id, webhooks_disabled, connection, dry_run: dryRunField }),
     compatible: Schema.Struct({
       customer_id: compatibleCustomerId,
       clear_customer_id: clearCustomerId,
       webhooks_disabled,
       connection,
-      dry_run: dryRun
+      dry_run: dryRunField
     })
   }
 }
@@ -100,16 +100,21 @@ export const outputSchema = (compatibleSchema: boolean) => {
     }),
     target: Schema.Literal("trackstar", "emulator", "custom").annotations({
       description:
-        '"trackstar": Trackstar\'s production API; "emulator": the in-process emulator (no real connection changes); "custom": the base URL set in TRACKSTAR_BASE_URL (see request.url).'
+        '"trackstar": Trackstar\'s production API; "emulator": the in-process emulator (no real connection changes); "custom": the base URL set in TRACKSTAR_BASE_URL, not Trackstar\'s production API.'
     }),
-    request: Schema.Struct({
-      method: Schema.Literal("PATCH").annotations({ description: "The HTTP method." }),
-      url: Schema.String.annotations({ description: "The full URL of the request." }),
-      headers: Schema.Record({ key: Schema.String, value: Schema.String }).annotations({
-        description: "Header names and values; secret values are shown as <redacted>."
+    request: Schema.optionalWith(
+      Schema.Struct({
+        method: Schema.Literal("PATCH").annotations({ description: "The HTTP method." }),
+        url: Schema.String.annotations({ description: "The full URL of the request." }),
+        headers: Schema.Record({ key: Schema.String, value: Schema.String }).annotations({
+          description: "Header names and values; secret values are shown as <redacted>."
+        }),
+        body: bodySchema
       }),
-      body: bodySchema
-    }).annotations({ description: "The request that was sent, or would be sent on a dry run." }),
+      { exact: true }
+    ).annotations({
+      description: "On a dry run only: the request that would be sent."
+    }),
     connection_id: Schema.optionalWith(Schema.String, { exact: true }).annotations({
       description: "Trackstar's id of the updated connection (absent on a dry run)."
     }),
@@ -221,18 +226,22 @@ const bodyOf = (args: Args): Either.Either<Schemas.UpdateConnectionRequest, stri
 }
 
 /** Picks the connection a call addresses, with a message that lists the choices when it cannot. */
-const connectionFor = (setup: Context, name: string | undefined) => {
+const connectionFor = (
+  setup: Context,
+  name: string | undefined
+): Either.Either<Context["connections"][number], string> => {
   const chosen = name ?? setup.defaultConnection
-  const names = setup.connections.map((c) => c.name).join(", ")
   if (setup.connections.length === 0) {
-    return fail(
+    return Either.left(
       "No access token is configured: set TRACKSTAR_ACCESS_TOKEN (or TRACKSTAR_ACCESS_TOKEN_<NAME> for named connections) in this MCP server's environment, then restart it."
     )
   }
   const found = setup.connections.find((c) => c.name === chosen)
   return found === undefined
-    ? fail(`Name the connection to update with \`connection\`: one of ${names}.`)
-    : Effect.succeed(found)
+    ? Either.left(
+        `Name the connection to update with \`connection\`: one of ${setup.connections.map((c) => c.name).join(", ")}.`
+      )
+    : Either.right(found)
 }
 
 type Context = typeof Trackstar.Service
@@ -263,22 +272,24 @@ const summary = (
     .join(" ")
 }
 
-/** Runs one call: decoded arguments in, structured result or failure out. */
-const run = (args: Args) =>
-  Effect.gen(function* () {
-    const setup = yield* Trackstar
-    const body = yield* Either.match(bodyOf(args), { onLeft: fail, onRight: Effect.succeed })
-    if (Either.isLeft(setup.client)) return yield* fail(setup.client.left)
-    const client = setup.client.right
-    const connection = yield* connectionFor(setup, args.connection)
-    const request = yield* client
-      .prepareUpdate(body, { accessToken: connection.accessToken })
-      .pipe(Effect.mapError((error) => new ToolFailure({ message: renderFailure(error) })))
-    const common = { connection: connection.name, target: setup.target, request }
-    const note = whereNote(setup.target, request.url)
-    if (args.dry_run === true) {
+const toolFailure = (error: Errors.TrackstarError) =>
+  new ToolFailure({ message: renderFailure(error) })
+
+/** A dry run: the exact request, described, and nothing sent. */
+const preview = (
+  client: TrackstarClient.TrackstarClientService,
+  connection: Context["connections"][number],
+  target: Target,
+  body: Schemas.UpdateConnectionRequest
+) =>
+  Effect.mapError(
+    client.prepareUpdate(body, { accessToken: connection.accessToken }),
+    toolFailure
+  ).pipe(
+    Effect.map((request) => {
+      const note = whereNote(target, request.url)
       return {
-        structured: { dry_run: true, ...common },
+        structured: { dry_run: true, connection: connection.name, target, request },
         text: `Dry run: nothing was sent. For connection "${connection.name}" this would send ${request.method} ${request.url} with body ${JSON.stringify(
           body
         )} and headers ${Object.keys(request.headers).join(", ")} (secret values redacted): ${describeChanges(body, true)}.${
@@ -287,26 +298,54 @@ const run = (args: Args) =>
             : ` ${note.replace(/^This was sent to/, "It would go to").replace(/^This ran against/, "It would run against")}`
         }`
       }
-    }
-    const progress = yield* Progress
-    const result = yield* client
-      .updateConnection(body, {
-        accessToken: connection.accessToken,
-        onRetry: ({ attempt, error, delayMillis }) =>
-          progress.report(retryMessage(attempt, error, delayMillis))
-      })
-      .pipe(Effect.mapError((error) => new ToolFailure({ message: renderFailure(error) })))
-    return {
+    })
+  )
+
+/** A real update, reporting retries to the client as progress. */
+const update = (
+  client: TrackstarClient.TrackstarClientService,
+  connection: Context["connections"][number],
+  target: Target,
+  body: Schemas.UpdateConnectionRequest
+) =>
+  Effect.flatMap(Progress, (progress) =>
+    client.updateConnection(body, {
+      accessToken: connection.accessToken,
+      onRetry: ({ attempt, error, delayMillis }) =>
+        progress.report(retryMessage(attempt, error, delayMillis))
+    })
+  ).pipe(
+    Effect.mapError(toolFailure),
+    Effect.map((result) => ({
       structured: {
         dry_run: false,
-        ...common,
+        connection: connection.name,
+        target,
         connection_id: result.id,
         updated: result.updated,
         ...(result.requestId === undefined ? {} : { request_id: result.requestId }),
         attempts: result.attempts
       },
-      text: summary(connection.name, body, result, note)
-    }
+      text: summary(connection.name, body, result, whereNote(target, client.baseUrl.href))
+    }))
+  )
+
+type Output = Schema.Schema.Type<ReturnType<typeof outputSchema>>
+
+/** Runs one call: decoded arguments in, structured result or failure out. */
+const run = (args: Args): Effect.Effect<ToolSuccess<Output>, ToolFailure, Trackstar | Progress> =>
+  Effect.flatMap(Trackstar, (setup): Effect.Effect<ToolSuccess<Output>, ToolFailure, Progress> => {
+    const body = bodyOf(args)
+    if (Either.isLeft(body)) return fail(body.left)
+    if (Either.isLeft(setup.client)) return fail(setup.client.left)
+    const connection = connectionFor(setup, args.connection)
+    if (Either.isLeft(connection)) return fail(connection.left)
+    return (args.dry_run === true ? preview : update)(
+      setup.client.right,
+      connection.right,
+      setup.target,
+      body.right
+    )
   })
 
 /** The `update_connection` tool for a configuration. */
