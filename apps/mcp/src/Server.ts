@@ -17,7 +17,15 @@ import {
   SetLevelRequestSchema
 } from "@modelcontextprotocol/sdk/types.js"
 import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js"
-import { Effect, FiberRef, HashSet, Logger, type LogLevel, type ManagedRuntime } from "effect"
+import {
+  Effect,
+  FiberRef,
+  FiberRefs,
+  HashSet,
+  Logger,
+  type LogLevel,
+  type ManagedRuntime
+} from "effect"
 import { Progress, type Tool } from "./Tool.js"
 import { VERSION } from "./version.js"
 
@@ -122,6 +130,44 @@ export class InFlight {
   }
 }
 
+/** Where the logs of the call a fiber runs for go: its client, at the level that client chose. */
+interface CallContext {
+  readonly notify: (level: LoggingLevel, data: Record<string, unknown>) => void
+  readonly minimum: () => number
+}
+
+const CurrentCall = FiberRef.unsafeMake<CallContext | undefined>(undefined)
+
+/** Sends Effect logs of a tool call to the client that made it, at the level it asked for. */
+const clientLogger = Logger.make(({ logLevel, message, annotations, context }) => {
+  const call = FiberRefs.getOrDefault(context, CurrentCall)
+  if (call === undefined) return
+  const level = mcpLevel(logLevel)
+  if (SEVERITY.indexOf(level) < call.minimum()) return
+  call.notify(level, {
+    message: Array.isArray(message) ? message.join(" ") : message,
+    ...Object.fromEntries(annotations)
+  })
+})
+
+/**
+ * Adds `clientLogger` to the loggers a call runs with. The set is built once and
+ * reused while the runtime's own loggers stay the same, rather than hashed anew
+ * on every call.
+ */
+const withClientLogger = (() => {
+  let base: HashSet.HashSet<Logger.Logger<unknown, unknown>> | undefined
+  let extended: HashSet.HashSet<Logger.Logger<unknown, unknown>> = HashSet.empty()
+  return <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+    Effect.locallyWith(effect, FiberRef.currentLoggers, (loggers) => {
+      if (loggers !== base) {
+        base = loggers
+        extended = HashSet.add(loggers, clientLogger)
+      }
+      return extended
+    })
+})()
+
 /** What every server instance shares. */
 export interface ServerContext<R> {
   /** Tools may also need `Progress`, which each call provides. */
@@ -158,21 +204,16 @@ export const createServer = <R>({ tools, runtime, inFlight }: ServerContext<R>):
         `Unknown tool "${request.params.name}"; this server has: ${[...byName.keys()].join(", ")}`
       )
     }
-    // Effect logs of this call also go to the calling client, at the level it chose.
-    const clientLogger = Logger.make(({ logLevel, message, annotations }) => {
-      const level = mcpLevel(logLevel)
-      if (SEVERITY.indexOf(level) < minimum) return
-      const data = {
-        message: Array.isArray(message) ? message.join(" ") : message,
-        ...Object.fromEntries(annotations)
-      }
-      void extra
-        .sendNotification({
-          method: "notifications/message",
-          params: { level, logger: "trackstar", data }
-        })
-        .catch(() => undefined)
-    })
+    const call: CallContext = {
+      notify: (level, data) =>
+        void extra
+          .sendNotification({
+            method: "notifications/message",
+            params: { level, logger: "trackstar", data }
+          })
+          .catch(() => undefined),
+      minimum: () => minimum
+    }
     const token = extra._meta?.progressToken
     let step = 0
     const progress = Progress.of({
@@ -192,8 +233,8 @@ export const createServer = <R>({ tools, runtime, inFlight }: ServerContext<R>):
       .call(request.params._meta?.[RAW_ARGUMENTS] ?? request.params.arguments ?? {})
       .pipe(
         Effect.provideService(Progress, progress),
-        Effect.locallyWith(FiberRef.currentLoggers, HashSet.add(clientLogger)),
-        Effect.annotateLogs("tool", tool.definition.name)
+        Effect.locally(CurrentCall, call),
+        withClientLogger
       )
     return inFlight.track(() => runtime.runPromise(effect, { signal: extra.signal }))
   })

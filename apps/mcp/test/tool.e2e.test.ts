@@ -293,8 +293,15 @@ describe.each<TransportKind>(["stdio", "http"])("over %s", (kind) => {
       })
       await client.setLoggingLevel("debug")
       await call({ customer_id: "logged" })
-      expect(logs.length).toBeGreaterThan(0)
-      expect(JSON.stringify(logs)).toMatch(/debug/)
+      expect(logs).toContainEqual({
+        level: "debug",
+        logger: "trackstar",
+        data: expect.objectContaining({
+          message: expect.stringMatching(/^Trackstar attempt 1 failed: .*HTTP 503/),
+          "trackstar.attempt": 1,
+          "trackstar.retryable": true
+        })
+      })
       await client.setLoggingLevel("error")
       const before = logs.length
       emulator.inject({

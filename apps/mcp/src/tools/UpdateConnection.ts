@@ -247,11 +247,11 @@ const connectionFor = (
 type Context = typeof Trackstar.Service
 
 /** What a reader must know about where the request went, when it was not Trackstar's production API. */
-const whereNote = (target: Target, url: string): string | undefined =>
+const whereNote = (target: Target, origin: string): string | undefined =>
   target === "emulator"
     ? "This ran against the local Trackstar emulator; no real Trackstar connection was changed."
     : target === "custom"
-      ? `This was sent to ${new URL(url).origin} (TRACKSTAR_BASE_URL), not to Trackstar's production API.`
+      ? `This was sent to ${origin} (TRACKSTAR_BASE_URL), not to Trackstar's production API.`
       : undefined
 
 const summary = (
@@ -287,7 +287,7 @@ const preview = (
     toolFailure
   ).pipe(
     Effect.map((request) => {
-      const note = whereNote(target, request.url)
+      const note = whereNote(target, client.baseUrl.origin)
       return {
         structured: { dry_run: true, connection: connection.name, target, request },
         text: `Dry run: nothing was sent. For connection "${connection.name}" this would send ${request.method} ${request.url} with body ${JSON.stringify(
@@ -326,7 +326,7 @@ const update = (
         ...(result.requestId === undefined ? {} : { request_id: result.requestId }),
         attempts: result.attempts
       },
-      text: summary(connection.name, body, result, whereNote(target, client.baseUrl.href))
+      text: summary(connection.name, body, result, whereNote(target, client.baseUrl.origin))
     }))
   )
 
