@@ -13,6 +13,7 @@ import {
   memoryOf,
   mib,
   ms,
+  OURS_BUNDLE,
   OURS_BUNDLED,
   OURS_UNBUNDLED,
   percentile,
@@ -25,7 +26,8 @@ import {
 const RUNS = Number(process.env.BENCH_RUNS ?? (QUICK ? 3 : 21))
 
 export const SERVERS = {
-  "trackstar-mcp (bundled dist/main.js)": [OURS_BUNDLED],
+  "trackstar-mcp (dist/main.js, which imports the bundle dist/server.js)": [OURS_BUNDLED],
+  "trackstar-mcp (the bundle dist/server.js started directly)": [OURS_BUNDLE],
   "trackstar-mcp (unbundled dist/cli.js)": [OURS_UNBUNDLED],
   "baseline (SDK Server, one tool, fetch)": [BASELINE]
 }
@@ -135,7 +137,7 @@ export const run = async () => {
     await emulator.stop()
   }
   const base = rows.find((r) => r.name.startsWith("baseline"))
-  const ours = rows.find((r) => r.name.includes("bundled dist/main.js"))
+  const ours = rows.find((r) => r.name.startsWith("trackstar-mcp (dist/main.js"))
   const verdicts = [
     {
       target: "cold start (spawn -> tools/list) no slower than the baseline",

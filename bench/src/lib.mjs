@@ -15,6 +15,8 @@ const mcpDist = require.resolve("trackstar-mcp/package.json").replace(/package\.
 
 /** The servers under test. */
 export const OURS_BUNDLED = `${mcpDist}main.js`
+/** The bundle that main.js, a one-line entry, imports. */
+export const OURS_BUNDLE = `${mcpDist}server.js`
 export const OURS_UNBUNDLED = `${mcpDist}cli.js`
 export const BASELINE = fileURLToPath(new URL("../baseline/server.mjs", import.meta.url))
 export const BASELINE_HTTP = fileURLToPath(new URL("../baseline/http-server.mjs", import.meta.url))
@@ -389,7 +391,7 @@ export const source = () => {
         .map((l) => l.slice(3).split("/").slice(0, 2).join("/"))
     )
   ]
-  const bundle = statSync(OURS_BUNDLED)
+  const bundle = statSync(OURS_BUNDLE)
   return {
     commit: git("rev-parse", "--short", "HEAD") || "unknown",
     dirty,

@@ -38,7 +38,7 @@ const before = source()
 const header = [
   `Measured ${m.date} on ${m.cpu}, ${m.cores} cores, ${m.memory} RAM, ${m.os}, Node ${m.node}; load average at the start ${m.load} (the machine is shared: read ratios, not absolutes).${QUICK ? " **--quick run: too few samples to mean much.**" : ""}`,
   "",
-  `Source: commit ${before.commit}${before.dirty.length > 0 ? ` with uncommitted changes in ${before.dirty.join(", ")}` : ""}; apps/mcp/dist/main.js ${before.bundle}.`,
+  `Source: commit ${before.commit}${before.dirty.length > 0 ? ` with uncommitted changes in ${before.dirty.join(", ")}` : ""}; apps/mcp/dist/server.js ${before.bundle}.`,
   "",
   `Command: \`pnpm bench\` (builds, then \`node bench/src/run.mjs\`); one section alone: \`node bench/src/run.mjs <section>\` after \`pnpm build\`.`
 ].join("\n")
@@ -59,7 +59,7 @@ const after = source()
 const rebuilt =
   after.bundle === before.bundle
     ? ""
-    : `\n\n**apps/mcp/dist/main.js changed during the run (now ${after.bundle}): some figures measure another build.**`
+    : `\n\n**apps/mcp/dist/server.js changed during the run (now ${after.bundle}): some figures measure another build.**`
 if (rebuilt !== "") process.stderr.write(`bench: ${rebuilt.trim()}\n`)
 
 const judged = results.flatMap((r) =>

@@ -13,12 +13,12 @@ import {
   Headers,
   HttpClient,
   type HttpClientRequest,
-  type HttpClientResponse,
+  HttpClientResponse,
   HttpIncomingMessage,
   UrlParams
 } from "@effect/platform"
 import { type HttpClientError, RequestError, ResponseError } from "@effect/platform/HttpClientError"
-import { Effect, FiberRef, Inspectable, Layer, Option, Stream } from "effect"
+import { Effect, FiberRef, Inspectable, Layer, Option, type Stream } from "effect"
 import { currentRequestTimeout, EnforcesRequestTimeout, RequestTimedOut } from "./RequestTimeout.js"
 
 /** Options of the layer. */
@@ -103,15 +103,20 @@ class BufferedResponse extends Inspectable.Class implements HttpClientResponse.H
     })
   }
 
+  /** The same answer as the platform's fetch-based response, for the rarely used accessors. */
+  private asWeb(): HttpClientResponse.HttpClientResponse {
+    return HttpClientResponse.fromWeb(
+      this.request,
+      new Response(new Uint8Array(this.body), { status: this.status, headers: this.headers })
+    )
+  }
+
   get formData(): Effect.Effect<FormData, ResponseError> {
-    return Effect.tryPromise({
-      try: () => new Response(this.body, { headers: this.headers }).formData(),
-      catch: (cause) => this.decodeError(cause)
-    })
+    return this.asWeb().formData
   }
 
   get stream(): Stream.Stream<Uint8Array, ResponseError> {
-    return Stream.succeed(new Uint8Array(this.body))
+    return this.asWeb().stream
   }
 
   toJSON(): unknown {
