@@ -1,10 +1,12 @@
 // Where the core's per-call cost goes (not part of the default run: `node bench/src/run.mjs
-// anatomy`): plain fetch, then @effect/platform's FetchHttpClient alone, then the same request
-// with the layers the core puts around it (timeouts, retry schedule, spans) added one at a time,
-// then the core itself with and without pacing. Sequential, interleaved, against the emulator.
+// anatomy`): the same PATCH over plain fetch and plain node:http, over the core's NodeHttpClient
+// alone (with and without the platform's span), then the core with pacing off, with its
+// defaults, with a tracer installed, and over FetchHttpClient. Sequential, interleaved, against
+// the emulator.
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
-import { Duration, Effect, ManagedRuntime, Redacted, Schedule } from "effect"
-import { makeCore, makeFetch } from "./core-vs-fetch.mjs"
+import { NodeHttpClient } from "@trackstar-mcp/core"
+import { Effect, ManagedRuntime, Redacted, Tracer } from "effect"
+import { makeCore, makeFetch, makeNodeHttp } from "./core-vs-fetch.mjs"
 import {
   API_KEY,
   bodyFor,
@@ -20,13 +22,37 @@ import {
 
 const TOKENS = 256
 
+/** A tracer that keeps nothing, standing in for an exporter: what spans cost when someone listens. */
+const listeningTracer = Tracer.make({
+  span: (name, parent, context, links, startTime, kind) => ({
+    _tag: "Span",
+    name,
+    spanId: "s",
+    traceId: "t",
+    parent,
+    context,
+    status: { _tag: "Started", startTime },
+    attributes: new Map(),
+    links,
+    sampled: true,
+    kind,
+    end: () => {},
+    attribute: () => {},
+    event: () => {},
+    addLinks: () => {}
+  }),
+  context: (f) => f()
+})
+
 export const run = async () => {
   const connections = makeConnections(TOKENS)
   const emulator = await forkUnlimitedEmulator(connections)
   const plain = makeFetch(emulator.url, API_KEY)
+  const nodeHttp = makeNodeHttp(emulator.url, API_KEY)
   const core = await makeCore(emulator.url, API_KEY)
   const unpaced = await makeCore(emulator.url, API_KEY, { writesPerSecond: 0 })
-  const runtime = ManagedRuntime.make(FetchHttpClient.layer)
+  const coreFetch = await makeCore(emulator.url, API_KEY, {}, FetchHttpClient.layer)
+  const runtime = ManagedRuntime.make(NodeHttpClient.layer())
   const http = await runtime.runPromise(HttpClient.HttpClient)
   const redacted = connections.map((c) => Redacted.make(c.accessToken))
   const request = (i) =>
@@ -43,21 +69,23 @@ export const run = async () => {
         )
       )
       .pipe(Effect.flatMap((response) => response.json))
-  const timeout = (effect) =>
-    effect.pipe(Effect.timeoutFail({ duration: Duration.seconds(10), onTimeout: () => "timeout" }))
-  const retry = (effect) => effect.pipe(Effect.retry(Schedule.recurs(4)))
-  const span = (name) => (effect) => effect.pipe(Effect.withSpan(name))
   const variants = {
     "plain fetch": (i) => plain(bodyFor(i), connections[i % TOKENS].accessToken),
-    "FetchHttpClient, runPromise": (i) => runtime.runPromise(request(i)),
-    "+ one timeout": (i) => runtime.runPromise(timeout(request(i))),
-    "+ two timeouts": (i) => runtime.runPromise(timeout(timeout(request(i)))),
-    "+ retry schedule": (i) => runtime.runPromise(retry(request(i))),
-    "+ two spans": (i) => runtime.runPromise(span("call")(span("attempt")(request(i)))),
-    "+ all four": (i) =>
-      runtime.runPromise(span("call")(timeout(retry(span("attempt")(timeout(request(i))))))),
+    "plain node:http": (i) => nodeHttp.send(bodyFor(i), connections[i % TOKENS].accessToken),
+    "NodeHttpClient, platform span on (its default)": (i) => runtime.runPromise(request(i)),
+    "NodeHttpClient, platform span off": (i) =>
+      runtime.runPromise(
+        Effect.locally(request(i), HttpClient.currentTracerDisabledWhen, () => true)
+      ),
     "core, pacing off": (i) => unpaced.update(bodyFor(i), redacted[i % TOKENS]),
-    "core (defaults)": (i) => core.update(bodyFor(i), redacted[i % TOKENS])
+    "core (defaults)": (i) => core.update(bodyFor(i), redacted[i % TOKENS]),
+    "core, a tracer installed (spans recorded)": (i) =>
+      core.runtime.runPromise(
+        core.client
+          .updateConnection(bodyFor(i), { accessToken: redacted[i % TOKENS] })
+          .pipe(Effect.withTracer(listeningTracer))
+      ),
+    "core over FetchHttpClient": (i) => coreFetch.update(bodyFor(i), redacted[i % TOKENS])
   }
   let r
   try {
@@ -68,25 +96,42 @@ export const run = async () => {
         : { rounds: 10, perRound: 300, warmup: 500 })
     })
   } finally {
-    await Promise.all([core.runtime.dispose(), unpaced.runtime.dispose(), runtime.dispose()])
+    await Promise.all([
+      core.runtime.dispose(),
+      unpaced.runtime.dispose(),
+      coreFetch.runtime.dispose(),
+      runtime.dispose()
+    ])
+    nodeHttp.close()
     await emulator.stop()
   }
-  const floor = r["plain fetch"]
+  const fetchRow = r["plain fetch"]
+  const nodeRow = r["plain node:http"]
   const markdown = [
     table(
-      ["variant", "calls", "p50 ms", "p99 ms", "p50 vs fetch", "CPU µs/call", "CPU vs fetch"],
+      [
+        "variant",
+        "calls",
+        "p50 ms",
+        "p99 ms",
+        "p50 vs fetch",
+        "p50 vs node:http",
+        "CPU µs/call",
+        "CPU vs node:http"
+      ],
       Object.entries(r).map(([name, v]) => [
         name,
         v.n,
         ms(v.p50),
         ms(v.p99),
-        x2(v.p50 / floor.p50),
+        x2(v.p50 / fetchRow.p50),
+        x2(v.p50 / nodeRow.p50),
         Math.round(v.cpuPerCall),
-        x2(v.cpuPerCall / floor.cpuPerCall)
+        x2(v.cpuPerCall / nodeRow.cpuPerCall)
       ])
     ),
     "",
-    `Sequential calls, the emulator in its own process with the limiter off, ${TOKENS} tokens round-robin. The "+" rows add to "FetchHttpClient, runPromise" what the core wraps around each request: \`Effect.timeoutFail\` (the core has one per attempt and one per call), \`Effect.retry\` with a schedule, \`Effect.withSpan\` (one per call, one per attempt; no tracer installed, as by default).`
+    `Sequential calls, the emulator in its own process with the limiter off, ${TOKENS} tokens round-robin. "NodeHttpClient" rows send the request through the core's HTTP layer alone, under \`runPromise\`; the platform starts an \`http.client\` span for every request unless told not to, which the core does (its attempt span is the client span). "a tracer installed" runs the core under a tracer that records nothing, as an exporter's would, so its spans are started; with no tracer installed the core starts none.`
   ].join("\n")
   return { title: "Anatomy of a core call", section: "anatomy", markdown, verdicts: [] }
 }

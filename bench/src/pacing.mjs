@@ -41,7 +41,9 @@ const perToken = (requests, tokens) =>
     const lastWindow = Math.floor(last / 1000)
     let inside = 0
     for (let w = firstWindow + 1; w < lastWindow; w++) inside += windows.get(w) ?? 0
-    const middle = lastWindow - firstWindow > 1 ? inside / (lastWindow - firstWindow - 1) : NaN
+    // A run within two epoch seconds has no inner second to average.
+    const middle =
+      lastWindow - firstWindow > 1 ? inside / (lastWindow - firstWindow - 1) : undefined
     return {
       middle,
       writes: ok.length,
@@ -95,7 +97,9 @@ const row = (label, tokens, result) => {
     Math.round(writes / result.wall),
     `${steady[0].toFixed(1)} / ${steady[Math.floor(steady.length / 2)].toFixed(1)} / ${steady.at(-1).toFixed(1)}`,
     `${((steady[0] / LIMIT) * 100).toFixed(1)}%`,
-    (s.reduce((a, t) => a + t.middle, 0) / s.length).toFixed(1),
+    s.some((t) => t.middle === undefined)
+      ? "n/a (too short)"
+      : (s.reduce((a, t) => a + t.middle, 0) / s.length).toFixed(1),
     s.reduce((a, t) => a + t.rejected, 0),
     result.failed.length,
     Math.max(...s.map((t) => t.busiestWindow)),
