@@ -234,7 +234,8 @@ export const createServer = <R>({ tools, runtime, inFlight }: ServerContext<R>):
       .pipe(
         Effect.provideService(Progress, progress),
         Effect.locally(CurrentCall, call),
-        withClientLogger
+        withClientLogger,
+        Effect.annotateLogs("tool", tool.definition.name)
       )
     return inFlight.track(() => runtime.runPromise(effect, { signal: extra.signal }))
   })

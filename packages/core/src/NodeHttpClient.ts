@@ -20,6 +20,7 @@ import {
 import { type HttpClientError, RequestError, ResponseError } from "@effect/platform/HttpClientError"
 import { Effect, FiberRef, Inspectable, Layer, Option, type Stream } from "effect"
 import { currentRequestTimeout, EnforcesRequestTimeout, RequestTimedOut } from "./RequestTimeout.js"
+import { after } from "./Timers.js"
 
 /** Options of the layer. */
 export interface NodeHttpClientOptions {
@@ -27,8 +28,9 @@ export interface NodeHttpClientOptions {
   readonly maxSockets?: number
   /**
    * How long an idle socket is kept for the next request (default 4 s): below
-   * the 5 s after which common servers close idle keep-alive sockets, so a
-   * request never goes out on a socket the server is closing.
+   * the 5 s after which common servers close idle keep-alive sockets. A server
+   * that closes them sooner may still close one under a request, which then
+   * fails as a transport error (and the core retries it).
    */
   readonly idleSocketMillis?: number
   /** Largest answer body read, in bytes (default 8 MiB); a larger one fails. */
@@ -105,9 +107,11 @@ class BufferedResponse extends Inspectable.Class implements HttpClientResponse.H
 
   /** The same answer as the platform's fetch-based response, for the rarely used accessors. */
   private asWeb(): HttpClientResponse.HttpClientResponse {
+    // A Response refuses any body, even an empty one, with 204, 205 or 304.
+    const body = this.body.length === 0 ? null : new Uint8Array(this.body)
     return HttpClientResponse.fromWeb(
       this.request,
-      new Response(new Uint8Array(this.body), { status: this.status, headers: this.headers })
+      new Response(body, { status: this.status, headers: this.headers })
     )
   }
 
@@ -143,6 +147,17 @@ const payloadOf = (body: HttpClientRequest.HttpClientRequest["body"]): Uint8Arra
   }
 }
 
+/** The cause of the `ResponseError` of an answer larger than `maxBodyBytes`. */
+export class BodyTooLarge extends Error {
+  constructor(readonly maxBodyBytes: number) {
+    super(`the answer body is larger than ${maxBodyBytes} bytes`)
+    this.name = "BodyTooLarge"
+  }
+}
+
+/** Node's codes for a URL it cannot send to. */
+const URL_CODES: ReadonlySet<unknown> = new Set(["ERR_INVALID_URL", "ERR_INVALID_PROTOCOL"])
+
 const send = (
   request: HttpClientRequest.HttpClientRequest,
   url: URL | string,
@@ -170,67 +185,95 @@ const send = (
       resume(Effect.fail(new RequestError({ request, reason: "Encode", cause })))
       return
     }
-    const secure = (typeof url === "string" ? url : url.protocol).startsWith("https:")
+    const secure =
+      (typeof url === "string" ? url.slice(0, 6) : url.protocol).toLowerCase() === "https:"
     const transportError = (cause: unknown) =>
       resume(Effect.fail(new RequestError({ request, reason: "Transport", cause })))
-    const outgoing = (secure ? https : http).request(
-      url,
-      {
-        method: request.method,
-        headers: request.headers,
-        agent: secure ? agents.https : agents.http,
-        ...(signal === undefined ? {} : { signal })
-      },
-      (message) => {
-        const chunks: Array<Buffer> = []
-        let size = 0
-        message.on("data", (chunk: Buffer) => {
-          size += chunk.length
-          if (size > maxBodyBytes) {
-            message.destroy()
-            const response = new BufferedResponse(
+    let outgoing: http.ClientRequest
+    try {
+      outgoing = (secure ? https : http).request(
+        url,
+        {
+          method: request.method,
+          headers: request.headers,
+          agent: secure ? agents.https : agents.http,
+          ...(signal === undefined ? {} : { signal })
+        },
+        (message) => receive(message)
+      )
+    } catch (cause) {
+      // Node throws at once for a URL, method or header it cannot send.
+      const code =
+        typeof cause === "object" && cause !== null && "code" in cause ? cause.code : undefined
+      resume(
+        Effect.fail(
+          new RequestError({
+            request,
+            reason: URL_CODES.has(code) ? "InvalidUrl" : "Encode",
+            cause
+          })
+        )
+      )
+      return
+    }
+    let answered = false
+    const receive = (message: http.IncomingMessage) => {
+      answered = true
+      const chunks: Array<Buffer> = []
+      let size = 0
+      message.on("data", (chunk: Buffer) => {
+        size += chunk.length
+        if (size > maxBodyBytes) {
+          const response = new BufferedResponse(
+            request,
+            message.statusCode ?? 0,
+            message,
+            Buffer.alloc(0)
+          )
+          resume(
+            Effect.fail(
+              new ResponseError({
+                request,
+                response,
+                reason: "Decode",
+                cause: new BodyTooLarge(maxBodyBytes)
+              })
+            )
+          )
+          message.destroy()
+        } else chunks.push(chunk)
+      })
+      message.on("end", () => {
+        resume(
+          Effect.succeed(
+            new BufferedResponse(
               request,
               message.statusCode ?? 0,
               message,
-              Buffer.alloc(0)
-            )
-            resume(
-              Effect.fail(
-                new ResponseError({
-                  request,
-                  response,
-                  reason: "Decode",
-                  description: `the answer body is larger than ${maxBodyBytes} bytes`
-                })
-              )
-            )
-          } else chunks.push(chunk)
-        })
-        message.on("end", () => {
-          resume(
-            Effect.succeed(
-              new BufferedResponse(
-                request,
-                message.statusCode ?? 0,
-                message,
-                Buffer.concat(chunks, size)
-              )
+              Buffer.concat(chunks, size)
             )
           )
-        })
-        // A body cut short (the server dropped the connection mid-answer) is a transport failure.
-        message.on("error", transportError)
-      }
-    )
+        )
+      })
+      // A body cut short (the server dropped the connection mid-answer) is a transport
+      // failure; so is a close without an end, should Node report no error for it.
+      message.on("error", transportError)
+      message.on("close", () => transportError(new Error("the answer ended early")))
+    }
     outgoing.on("error", transportError)
+    outgoing.on("close", () => {
+      if (!answered) transportError(new Error("closed before an answer"))
+    })
     if (timeoutMillis !== undefined)
-      timer = setTimeout(() => {
+      timer = after(timeoutMillis, () => {
         transportError(new RequestTimedOut(timeoutMillis))
         outgoing.destroy()
-      }, timeoutMillis)
+      })
     outgoing.end(payload)
     // Interrupted while waiting: the request is aborted and its socket closed.
     return Effect.sync(() => {
+      settled = true
+      clearTimeout(timer)
       outgoing.destroy()
     })
   })

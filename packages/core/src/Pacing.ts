@@ -21,7 +21,7 @@
  */
 
 import { createHash } from "node:crypto"
-import { Effect } from "effect"
+import { Duration, Effect, Exit } from "effect"
 
 /** A time by which a write must have started, and the failure if it cannot. */
 export interface Deadline<E> {
@@ -61,7 +61,9 @@ const IDLE_MILLIS = 60_000
 /** A write waiting for one of its key's slots. */
 interface Waiter {
   /** Hands this waiter a permit. */
-  readonly grant: () => void
+  grant: () => void
+  /** Whether a permit was handed to it (even if it stopped waiting at the same moment). */
+  granted: boolean
   /** Set when it stopped waiting (interrupted, deadline): it is skipped, not removed. */
   cancelled: boolean
 }
@@ -150,38 +152,35 @@ export const makePacer = (perSecond: number): Pacer => {
     lane.users -= 1
   }
 
-  /** Waits for a permit; on failure or interruption, holds none and has left the lane. */
-  const waitForPermit = <E2>(
+  /**
+   * Waits for a permit. An interruption only stops the wait; what the lane is
+   * owed is settled once, in `pace`, from how the wait ended.
+   */
+  const waitForPermit = (lane: Lane, waiter: Waiter): Effect.Effect<void> =>
+    Effect.async<void>((resume) => {
+      waiter.grant = () => {
+        waiter.granted = true
+        resume(Effect.void)
+      }
+      lane.queue.push(waiter)
+      return Effect.sync(() => {
+        waiter.cancelled = true
+      })
+    })
+
+  /** The wait, bounded by the deadline on the clock's own time (only writes that wait pay for it). */
+  const waitUntil = <E2>(
     lane: Lane,
+    waiter: Waiter,
     now: number,
     deadline: Deadline<E2> | undefined
   ): Effect.Effect<void, E2> =>
-    Effect.async<void, E2>((resume) => {
-      let granted = false
-      let timer: ReturnType<typeof setTimeout> | undefined
-      const waiter: Waiter = {
-        cancelled: false,
-        grant: () => {
-          granted = true
-          clearTimeout(timer)
-          resume(Effect.void)
-        }
-      }
-      if (deadline !== undefined)
-        timer = setTimeout(() => {
-          waiter.cancelled = true
-          lane.users -= 1
-          resume(Effect.fail(deadline.onDeadline()))
-        }, deadline.at - now)
-      lane.queue.push(waiter)
-      // Interrupted while waiting: a permit handed over meanwhile passes on.
-      return Effect.sync(() => {
-        clearTimeout(timer)
-        waiter.cancelled = true
-        if (granted) leave(lane)
-        else lane.users -= 1
-      })
-    })
+    deadline === undefined
+      ? waitForPermit(lane, waiter)
+      : Effect.timeoutFail(waitForPermit(lane, waiter), {
+          duration: Duration.millis(Math.max(0, deadline.at - now)),
+          onTimeout: deadline.onDeadline
+        })
 
   return {
     pace: <A, E, R, E2 = never>(
@@ -196,12 +195,14 @@ export const makePacer = (perSecond: number): Pacer => {
           const send = (): Effect.Effect<A, E | E2, R> => {
             const now = clock.unsafeCurrentTimeMillis()
             const readyAt = claim(lane, now)
-            if (deadline !== undefined && readyAt > now && readyAt >= deadline.at) {
+            // A write that could only start at or after the deadline is not sent at all.
+            if (deadline !== undefined && Math.max(readyAt, now) >= deadline.at) {
               insertSorted(lane.cooling, readyAt)
               leave(lane)
               return Effect.fail(deadline.onDeadline())
             }
-            // Ready now, the write starts at once (this runs as the effect runs).
+            // Ready now, the write starts at once (this runs as the effect runs), so even
+            // if it is interrupted at once its slot cools for a window: the safe side.
             let sent = readyAt <= now
             const go = sent
               ? write
@@ -212,8 +213,8 @@ export const makePacer = (perSecond: number): Pacer => {
                     return write
                   })
                 )
-            // Interrupted before sending, the slot keeps its old time; otherwise it
-            // cools for a window from the moment the write ended, however it ended.
+            // Interrupted while sleeping for its slot, the slot keeps its old time; otherwise
+            // it cools for a window from the moment the write ended, however it ended.
             return Effect.onExit(restore(go), () =>
               Effect.sync(() => {
                 insertSorted(
@@ -228,7 +229,19 @@ export const makePacer = (perSecond: number): Pacer => {
             lane.held += 1
             return send()
           }
-          return Effect.flatMap(restore(waitForPermit(lane, entered, deadline)), send)
+          const waiter: Waiter = { grant: () => {}, granted: false, cancelled: false }
+          return Effect.flatMap(
+            Effect.exit(restore(waitUntil(lane, waiter, entered, deadline))),
+            (exit): Effect.Effect<A, E | E2, R> => {
+              if (Exit.isSuccess(exit)) return send()
+              // Stopped waiting (deadline, interruption), perhaps just as a permit came:
+              // pass that permit on, and leave the lane either way.
+              waiter.cancelled = true
+              if (waiter.granted) leave(lane)
+              else lane.users -= 1
+              return Effect.failCause(exit.cause)
+            }
+          )
         })
       )
   }

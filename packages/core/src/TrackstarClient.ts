@@ -28,8 +28,15 @@ import {
   type TrackstarClientOptions,
   TrackstarConfig
 } from "./Config.js"
-import { InvalidRequest, Timeout, type TrackstarError, TransportError } from "./Errors.js"
+import {
+  InvalidRequest,
+  Timeout,
+  type TrackstarError,
+  TransportError,
+  UnexpectedResponse
+} from "./Errors.js"
 import { decoder } from "./Input.js"
+import { BodyTooLarge } from "./NodeHttpClient.js"
 import { makePacer } from "./Pacing.js"
 import { currentRequestTimeout, enforcesRequestTimeout, RequestTimedOut } from "./RequestTimeout.js"
 import { readAnswer } from "./Response.js"
@@ -206,10 +213,20 @@ export const make = (
     const logFailure = (error: TrackstarError, number: number) =>
       Effect.logDebug(`Trackstar attempt ${number} failed: ${error.message}`).pipe(
         Effect.annotateLogs({
-          ...LOG_ANNOTATIONS,
           ...failureAttributes(error),
           "trackstar.attempt": number,
           "trackstar.retryable": isTransient(error) && number < settings.maxAttempts
+        })
+      )
+
+    // Never follow a redirect: fetch would carry both credentials to wherever it points,
+    // even from https to plain http. A 3xx is an answer the contract does not allow.
+    // (The Node client in NodeHttpClient.ts never follows one.)
+    const noRedirects = <A, E>(call: Effect.Effect<A, E>) =>
+      Effect.flatMap(Effect.serviceOption(FetchHttpClient.RequestInit), (init) =>
+        Effect.provideService(call, FetchHttpClient.RequestInit, {
+          ...Option.getOrElse(init, () => ({})),
+          redirect: "manual"
         })
       )
 
@@ -227,13 +244,15 @@ export const make = (
           HttpClientRequest.setHeader(SECRET_HEADERS[1], Redacted.value(token)),
           HttpClientRequest.bodyUnsafeJson(body)
         )
-        // The deadline's limit when it is nearer than the attempt's.
+        // The deadline's limit when it is nearer than the attempt's; none left, nothing is sent.
         const left = deadlineAt - clock.unsafeCurrentTimeMillis()
+        if (left <= 0)
+          return Effect.tapError(Effect.fail(deadlineReached()), (e) => logFailure(e, number))
         const [limit, onTimeout] =
           left < attemptMillis
             ? [Math.max(0, left), deadlineReached]
             : [attemptMillis, attemptTimedOut]
-        const exchange = http.execute(request).pipe(
+        const exchange = noRedirects(withoutPlatformSpan(http.execute(request))).pipe(
           Effect.flatMap((response) =>
             Effect.clockWith((clock) =>
               readAnswer(response, clock.unsafeCurrentTimeMillis(), secrets)
@@ -242,7 +261,16 @@ export const make = (
           Effect.catchTags({
             RequestError: (e) =>
               e.cause instanceof RequestTimedOut ? Effect.fail(onTimeout()) : transportError(e),
-            ResponseError: transportError
+            ResponseError: (e) =>
+              e.cause instanceof BodyTooLarge
+                ? Effect.fail(
+                    new UnexpectedResponse({
+                      status: e.response.status,
+                      problem: e.cause.message,
+                      excerpt: ""
+                    })
+                  )
+                : transportError(e)
           })
         )
         // Timing out aborts the request and closes its socket: the client does it itself when
@@ -313,26 +341,14 @@ export const make = (
           : calls
       })
 
-    // Never follow a redirect: fetch would carry both credentials to wherever it points,
-    // even from https to plain http. A 3xx is an answer the contract does not allow.
-    // (The Node client in NodeHttpClient.ts never follows one.)
-    const noRedirects = <A, E>(call: Effect.Effect<A, E>) =>
-      Effect.flatMap(Effect.serviceOption(FetchHttpClient.RequestInit), (init) =>
-        Effect.provideService(call, FetchHttpClient.RequestInit, {
-          ...Option.getOrElse(init, () => ({})),
-          redirect: "manual"
-        })
-      )
-
     const updateConnection = (input: UpdateConnectionRequest, options?: UpdateConnectionOptions) =>
       Effect.flatMap(isTracing, (traced) => {
-        const call = noRedirects(
-          withoutPlatformSpan(
-            Either.match(prepare(input, options), {
-              onLeft: (invalid) => Effect.fail<TrackstarError>(invalid),
-              onRight: ({ body, token }) => send(body, token, options?.onRetry, traced)
-            })
-          )
+        const call = Effect.annotateLogs(
+          Either.match(prepare(input, options), {
+            onLeft: (invalid) => Effect.fail<TrackstarError>(invalid),
+            onRight: ({ body, token }) => send(body, token, options?.onRetry, traced)
+          }),
+          LOG_ANNOTATIONS
         )
         if (!traced) return call
         return call.pipe(

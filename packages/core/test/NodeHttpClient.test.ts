@@ -120,8 +120,10 @@ describe("NodeHttpClient", () => {
       const exit = yield* Effect.exit(
         withClient((client) => client.get(url), { maxBodyBytes: 1_000 })
       )
-      expect(failureOf(exit)).toMatchObject({ _tag: "ResponseError", reason: "Decode" })
-      expect(String(failureOf(exit))).toContain("larger than 1000 bytes")
+      const error = failureOf(exit)
+      expect(error).toMatchObject({ _tag: "ResponseError", reason: "Decode" })
+      expect(error.cause).toBeInstanceOf(NodeHttpClient.BodyTooLarge)
+      expect(String(error.cause)).toContain("larger than 1000 bytes")
     })
   )
 
@@ -168,6 +170,41 @@ describe("NodeHttpClient", () => {
       expect(Date.now() - started).toBeGreaterThanOrEqual(45)
       yield* eventually(() => closed === 1, "the server saw the socket close")
       for (const response of hanging) response.destroy()
+    })
+  )
+
+  it.live("answers a URL Node cannot send to with a RequestError, not a defect", () =>
+    Effect.gen(function* () {
+      const exit = yield* Effect.exit(withClient((client) => client.get("ftp://127.0.0.1/nothing")))
+      expect(failureOf(exit)).toMatchObject({ _tag: "RequestError", reason: "InvalidUrl" })
+    })
+  )
+
+  it.live("reads a 204 answer; its stream fails as the fetch client's does, with EmptyBody", () =>
+    Effect.gen(function* () {
+      handler = (_, __, response) => {
+        response.writeHead(204)
+        response.end()
+      }
+      const exit = yield* withClient((client) =>
+        Effect.flatMap(client.get(url), (r) =>
+          Effect.zipRight(
+            Effect.map(r.text, (text) => expect(text).toBe("")),
+            Effect.exit(Stream.runCollect(r.stream))
+          )
+        )
+      )
+      expect(failureOf(exit)).toMatchObject({ _tag: "ResponseError", reason: "EmptyBody" })
+    })
+  )
+
+  it.live("treats a time limit too long for a timer as none", () =>
+    Effect.gen(function* () {
+      handler = json(200, { late: true })
+      const response = yield* withClient((client) =>
+        Effect.locally(client.get(url), currentRequestTimeout, Number.POSITIVE_INFINITY)
+      )
+      expect(yield* response.json).toStrictEqual({ late: true })
     })
   )
 

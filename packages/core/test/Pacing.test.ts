@@ -2,7 +2,7 @@
 // emulator's real fixed-window limiter of 50 writes/s per token (zero 429s, the rate achieved).
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import type { Emulator } from "@trackstar-mcp/emulator"
-import { Clock, Effect, Fiber, Redacted, TestClock } from "effect"
+import { Clock, Effect, Exit, Fiber, Redacted, TestClock } from "effect"
 import { makePacer } from "../src/Pacing.js"
 import { clientFor, eventually, newConnection, requestsFor, startEmulator } from "./support.js"
 
@@ -119,6 +119,41 @@ describe("makePacer (TestClock)", () => {
         ...log.map(({ end: t }) => log.filter((w) => w.start < t + 1000 && w.end >= t).length)
       )
       expect(worst).toBeLessThanOrEqual(50)
+    })
+  )
+
+  it.effect(
+    "stops a wait at its deadline, and a wait both timed out and interrupted frees nothing twice",
+    () =>
+      Effect.gen(function* () {
+        const pacer = makePacer(1)
+        const deadline = { at: 500, onDeadline: () => "deadline" as const }
+        const holder = yield* writes(pacer, "k", 1, 10_000)
+        // A waiter that reaches its deadline fails with it, sending nothing.
+        const late = yield* Effect.fork(pacer.pace("k", Effect.succeed("sent"), deadline))
+        // Another is interrupted at the very moment the same deadline passes.
+        const both = yield* Effect.fork(pacer.pace("k", Effect.succeed("sent"), deadline))
+        yield* Effect.yieldNow()
+        yield* TestClock.adjust(500)
+        yield* Fiber.interrupt(both)
+        expect(yield* Effect.flip(Fiber.join(late))).toBe("deadline")
+        // The holder still holds the only permit: a newcomer must wait for it, not run beside it.
+        const next = yield* writes(pacer, "k", 1, 0)
+        expect(next.log).toHaveLength(0)
+        yield* TestClock.adjust(10_000 - 500 + WINDOW)
+        expect(holder.log.map((w) => w.end)).toStrictEqual([10_000])
+        expect(next.log.map((w) => w.start)).toStrictEqual([10_000 + WINDOW])
+      })
+  )
+
+  it.effect("refuses at once a write whose slot is only free after its deadline", () =>
+    Effect.gen(function* () {
+      const pacer = makePacer(1)
+      yield* writes(pacer, "k", 1, 0)
+      const exit = yield* Effect.exit(
+        pacer.pace("k", Effect.succeed("sent"), { at: 100, onDeadline: () => "deadline" })
+      )
+      expect(exit).toStrictEqual(Exit.fail("deadline"))
     })
   )
 
