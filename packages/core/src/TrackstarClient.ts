@@ -3,17 +3,11 @@
  * with input decoding, per-token pacing, attempt timeouts, retries, a
  * deadline, spans and typed failures.
  */
-import {
-  FetchHttpClient,
-  HttpClient,
-  type HttpClientError,
-  HttpClientRequest
-} from "@effect/platform"
+import { HttpClient } from "@effect/platform"
 import {
   type Config,
   type ConfigError,
   Context,
-  Duration,
   Effect,
   Either,
   Layer,
@@ -28,23 +22,12 @@ import {
   type TrackstarClientOptions,
   TrackstarConfig
 } from "./Config.js"
-import {
-  InvalidRequest,
-  Timeout,
-  type TrackstarError,
-  TransportError,
-  UnexpectedResponse
-} from "./Errors.js"
+import { InvalidRequest, type TrackstarError } from "./Errors.js"
+import { makeExchange, type RetryEvent, type UpdateConnectionResult } from "./Exchange.js"
 import { decoder } from "./Input.js"
-import { BodyTooLarge } from "./NodeHttpClient.js"
 import { makePacer } from "./Pacing.js"
-import { currentRequestTimeout, enforcesRequestTimeout, RequestTimedOut } from "./RequestTimeout.js"
-import { readAnswer } from "./Response.js"
-import { isTransient, jitter, retryDelay } from "./Retry.js"
 import { UpdateConnectionRequest } from "./Schemas.js"
 import {
-  ATTEMPT_SPAN,
-  attemptAttributes,
   CALL_SPAN,
   failureAttributes,
   isTracing,
@@ -52,21 +35,12 @@ import {
   redactSecretHeaders,
   requestAttributes,
   SECRET_HEADERS,
-  successAttributes,
-  withoutPlatformSpan
+  successAttributes
 } from "./Telemetry.js"
-import { timeoutFail } from "./Timing.js"
-import { transportReason } from "./Transport.js"
 
+export type { RetryEvent, UpdateConnectionResult } from "./Exchange.js"
 /** Header names that carry secrets; registered so HTTP spans record them redacted. */
 export { SECRET_HEADERS } from "./Telemetry.js"
-
-/** A retry about to happen: which attempt failed, how, and how long the wait is. */
-export interface RetryEvent {
-  readonly attempt: number
-  readonly error: TrackstarError
-  readonly delayMillis: number
-}
 
 /** Per-call options of `updateConnection`. */
 export interface UpdateConnectionOptions {
@@ -74,20 +48,6 @@ export interface UpdateConnectionOptions {
   readonly accessToken?: Redacted.Redacted<string> | undefined
   /** Runs before each retry's wait, e.g. to report progress to a waiting user. */
   readonly onRetry?: ((event: RetryEvent) => Effect.Effect<void>) | undefined
-}
-
-/** A successful update: Trackstar's answer plus what support needs to trace it. */
-export interface UpdateConnectionResult {
-  /** The id of the connection the access token belongs to. */
-  readonly id: string
-  /** The kind of object updated, `"connection"`. */
-  readonly object: string
-  /** Whether Trackstar reports that the connection was updated. */
-  readonly updated: boolean
-  /** Trackstar's `X-Request-Id` of the answer. */
-  readonly requestId: string | undefined
-  /** How many requests it took, 1 when nothing was retried. */
-  readonly attempts: number
 }
 
 /** The request `updateConnection` would send, with secret header values redacted. */
@@ -161,10 +121,7 @@ export const make = (
       "connections",
       settings.baseUrl.href.endsWith("/") ? settings.baseUrl : `${settings.baseUrl.href}/`
     )
-    const origin = settings.baseUrl.origin
     const pacer = makePacer(settings.writesPerSecond)
-    const attemptMillis = Duration.toMillis(settings.attemptTimeout)
-    const deadlineMillis = Duration.toMillis(settings.deadline)
 
     const tokenFor = (options: UpdateConnectionOptions | undefined) =>
       Option.orElse(Option.fromNullable(options?.accessToken), () => settings.accessToken)
@@ -199,147 +156,7 @@ export const make = (
         })
       )
 
-    const timesItself = enforcesRequestTimeout(http)
-    const apiKey = Redacted.value(settings.apiKey)
-    const baseRequest = HttpClientRequest.patch(endpoint).pipe(
-      HttpClientRequest.acceptJson,
-      HttpClientRequest.setHeader(SECRET_HEADERS[0], apiKey)
-    )
-    const transportError = (e: HttpClientError.HttpClientError) =>
-      Effect.fail(new TransportError({ baseUrl: origin, reason: transportReason(e) }))
-    const deadlineReached = () => new Timeout({ scope: "deadline", millis: deadlineMillis })
-    const attemptTimedOut = () => new Timeout({ scope: "attempt", millis: attemptMillis })
-
-    const logFailure = (error: TrackstarError, number: number) =>
-      Effect.logDebug(`Trackstar attempt ${number} failed: ${error.message}`).pipe(
-        Effect.annotateLogs({
-          ...failureAttributes(error),
-          "trackstar.attempt": number,
-          "trackstar.retryable": isTransient(error) && number < settings.maxAttempts
-        })
-      )
-
-    // Never follow a redirect: fetch would carry both credentials to wherever it points,
-    // even from https to plain http. A 3xx is an answer the contract does not allow.
-    // (The Node client in NodeHttpClient.ts never follows one.)
-    const noRedirects = <A, E>(call: Effect.Effect<A, E>) =>
-      Effect.flatMap(Effect.serviceOption(FetchHttpClient.RequestInit), (init) =>
-        Effect.provideService(call, FetchHttpClient.RequestInit, {
-          ...Option.getOrElse(init, () => ({})),
-          redirect: "manual"
-        })
-      )
-
-    /** One request and its answer, within the attempt timeout and what is left of the deadline. */
-    const attempt = (
-      body: UpdateConnectionRequest,
-      token: Redacted.Redacted<string>,
-      number: number,
-      deadlineAt: number,
-      traced: boolean
-    ) =>
-      Effect.clockWith((clock) => {
-        const secrets = [apiKey, Redacted.value(token)]
-        const request = baseRequest.pipe(
-          HttpClientRequest.setHeader(SECRET_HEADERS[1], Redacted.value(token)),
-          HttpClientRequest.bodyUnsafeJson(body)
-        )
-        // The deadline's limit when it is nearer than the attempt's; none left, nothing is sent.
-        const left = deadlineAt - clock.unsafeCurrentTimeMillis()
-        if (left <= 0)
-          return Effect.tapError(Effect.fail(deadlineReached()), (e) => logFailure(e, number))
-        const [limit, onTimeout] =
-          left < attemptMillis
-            ? [Math.max(0, left), deadlineReached]
-            : [attemptMillis, attemptTimedOut]
-        const exchange = noRedirects(withoutPlatformSpan(http.execute(request))).pipe(
-          Effect.flatMap((response) =>
-            Effect.clockWith((clock) =>
-              readAnswer(response, clock.unsafeCurrentTimeMillis(), secrets)
-            )
-          ),
-          Effect.catchTags({
-            RequestError: (e) =>
-              e.cause instanceof RequestTimedOut ? Effect.fail(onTimeout()) : transportError(e),
-            ResponseError: (e) =>
-              e.cause instanceof BodyTooLarge
-                ? Effect.fail(
-                    new UnexpectedResponse({
-                      status: e.response.status,
-                      problem: e.cause.message,
-                      excerpt: ""
-                    })
-                  )
-                : transportError(e)
-          })
-        )
-        // Timing out aborts the request and closes its socket: the client does it itself when
-        // it can, else the timer interrupts the request's fiber.
-        const timed = Effect.tapError(
-          timesItself
-            ? Effect.locally(exchange, currentRequestTimeout, limit)
-            : timeoutFail(exchange, limit, onTimeout),
-          (e) => logFailure(e, number)
-        )
-        if (!traced) return timed
-        return timed.pipe(
-          Effect.tapBoth({
-            onFailure: (e) => Effect.annotateCurrentSpan(failureAttributes(e)),
-            onSuccess: (answer) => Effect.annotateCurrentSpan(successAttributes(answer.requestId))
-          }),
-          Effect.withSpan(ATTEMPT_SPAN, {
-            kind: "client",
-            captureStackTrace: false,
-            attributes: attemptAttributes(endpoint, number)
-          })
-        )
-      })
-
-    /** Paced attempts and retries until success, a final failure or the deadline. */
-    const send = (
-      body: UpdateConnectionRequest,
-      token: Redacted.Redacted<string>,
-      onRetry: UpdateConnectionOptions["onRetry"],
-      traced: boolean
-    ): Effect.Effect<UpdateConnectionResult, TrackstarError> =>
-      Effect.clockWith((clock) => {
-        const deadline = {
-          at: clock.unsafeCurrentTimeMillis() + deadlineMillis,
-          onDeadline: deadlineReached
-        }
-        const key = Redacted.value(token)
-        let attempts = 0
-        const loop = (): Effect.Effect<UpdateConnectionResult, TrackstarError> => {
-          attempts += 1
-          const number = attempts
-          return pacer.pace(key, attempt(body, token, number, deadline.at, traced), deadline).pipe(
-            Effect.map(({ body, requestId }) => ({ ...body, requestId, attempts: number })),
-            Effect.catchAll((error) =>
-              Effect.flatMap(jitter, (factor) => {
-                const now = clock.unsafeCurrentTimeMillis()
-                const delay = retryDelay(settings, number, error, now, deadline.at, factor)
-                if (delay === undefined) return Effect.fail(error)
-                const notify =
-                  onRetry === undefined
-                    ? Effect.void
-                    : timeoutFail(
-                        onRetry({ attempt: number, error, delayMillis: delay }),
-                        deadline.at - now - delay,
-                        deadlineReached
-                      )
-                return Effect.zipRight(notify, Effect.zipRight(Effect.sleep(delay), loop()))
-              })
-            )
-          )
-        }
-        const calls = Effect.suspend(loop)
-        return traced
-          ? Effect.ensuring(
-              calls,
-              Effect.suspend(() => Effect.annotateCurrentSpan("trackstar.attempts", attempts))
-            )
-          : calls
-      })
+    const { send } = makeExchange({ settings, http, endpoint, pacer })
 
     const updateConnection = (input: UpdateConnectionRequest, options?: UpdateConnectionOptions) =>
       Effect.flatMap(isTracing, (traced) => {
