@@ -137,13 +137,16 @@ const summary = (
 const toolFailure = (error: Errors.TrackstarError) =>
   new ToolFailure({ message: renderFailure(error) })
 
+/** One call, resolved: the client, the connection it addresses, where it goes, what it sets. */
+interface Call {
+  readonly client: TrackstarClient.TrackstarClientService
+  readonly connection: Context["connections"][number]
+  readonly target: Target
+  readonly body: Schemas.UpdateConnectionRequest
+}
+
 /** A dry run: the exact request, described, and nothing sent. */
-const preview = (
-  client: TrackstarClient.TrackstarClientService,
-  connection: Context["connections"][number],
-  target: Target,
-  body: Schemas.UpdateConnectionRequest
-) =>
+const preview = ({ client, connection, target, body }: Call) =>
   Effect.mapError(
     client.prepareUpdate(body, { accessToken: connection.accessToken }),
     toolFailure
@@ -164,12 +167,7 @@ const preview = (
   )
 
 /** A real update, reporting retries to the client as progress. */
-const update = (
-  client: TrackstarClient.TrackstarClientService,
-  connection: Context["connections"][number],
-  target: Target,
-  body: Schemas.UpdateConnectionRequest
-) =>
+const update = ({ client, connection, target, body }: Call) =>
   Effect.flatMap(Progress, (progress) =>
     client.updateConnection(body, {
       accessToken: connection.accessToken,
@@ -202,12 +200,12 @@ const run = (args: Args): Effect.Effect<ToolSuccess<Output>, ToolFailure, Tracks
     if (Either.isLeft(setup.client)) return fail(setup.client.left)
     const connection = connectionFor(setup, args.connection)
     if (Either.isLeft(connection)) return fail(connection.left)
-    return (args.dry_run === true ? preview : update)(
-      setup.client.right,
-      connection.right,
-      setup.target,
-      body.right
-    )
+    return (args.dry_run === true ? preview : update)({
+      client: setup.client.right,
+      connection: connection.right,
+      target: setup.target,
+      body: body.right
+    })
   })
 
 /** The `update_connection` tool for a configuration. */
