@@ -116,7 +116,9 @@ export const makeExchange = ({ settings, http, endpoint, pacer }: ExchangeContex
         left < attemptMillis
           ? [Math.max(0, left), deadlineReached]
           : [attemptMillis, attemptTimedOut]
-      const exchange = noRedirects(withoutPlatformSpan(http.execute(request))).pipe(
+      const sent = withoutPlatformSpan(http.execute(request))
+      // NodeHttpClient (the client that times itself) never follows a redirect on its own.
+      const exchange = (timesItself ? sent : noRedirects(sent)).pipe(
         Effect.flatMap((response) =>
           Effect.clockWith((clock) =>
             readAnswer(response, clock.unsafeCurrentTimeMillis(), secrets)
