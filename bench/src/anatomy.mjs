@@ -15,7 +15,7 @@ import {
   isMain,
   makeConnections,
   ms,
-  QUICK,
+  sampling,
   table,
   x2
 } from "./lib.mjs"
@@ -91,9 +91,7 @@ export const run = async () => {
   try {
     r = await interleave({
       variants,
-      ...(QUICK
-        ? { rounds: 2, perRound: 50, warmup: 50 }
-        : { rounds: 10, perRound: 300, warmup: 500 })
+      ...sampling({ rounds: 10, perRound: 300, warmup: 500 })
     })
   } finally {
     await Promise.all([

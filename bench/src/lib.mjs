@@ -38,6 +38,9 @@ process.on("warning", (warning) => {
 /** `--quick` shrinks every section to a smoke run (figures then mean little). */
 export const QUICK = process.argv.includes("--quick") || process.env.BENCH_QUICK === "1"
 
+/** Rounds for `interleave`: the given ones, or a smoke-test handful with --quick. */
+export const sampling = (full) => (QUICK ? { rounds: 2, perRound: 50, warmup: 50 } : full)
+
 /** An obviously fake key, fresh per run. */
 export const API_KEY = `sk_bench_${randomBytes(12).toString("hex")}`
 

@@ -19,7 +19,7 @@ import {
   makeConnections,
   ms,
   OURS_BUNDLED,
-  QUICK,
+  sampling,
   selfCpu,
   spawnHttpServer,
   table,
@@ -77,9 +77,7 @@ export const run = async () => {
   try {
     r = await interleave({
       variants,
-      ...(QUICK
-        ? { rounds: 2, perRound: 50, warmup: 50 }
-        : { rounds: 12, perRound: 250, warmup: 500 })
+      ...sampling({ rounds: 12, perRound: 250, warmup: 500 })
     })
   } finally {
     await Promise.allSettled([
