@@ -7,14 +7,14 @@ import {
   FetchHttpClient,
   type HttpClient,
   type HttpClientError,
-  HttpClientRequest
+  HttpClientRequest,
+  type HttpClientResponse
 } from "@effect/platform"
 import { Duration, Effect, Option, Redacted } from "effect"
 import type { ResolvedOptions } from "./Config.js"
 import { Timeout, type TrackstarError, TransportError, UnexpectedResponse } from "./Errors.js"
 import { BodyTooLarge } from "./NodeHttpClient.js"
-import type { Pacer } from "./Pacing.js"
-import { currentRequestTimeout, enforcesRequestTimeout, RequestTimedOut } from "./RequestTimeout.js"
+import { type Pacer, tokenKey } from "./Pacing.js"
 import { readAnswer } from "./Response.js"
 import { isTransient, jitter, retryDelay } from "./Retry.js"
 import type { UpdateConnectionRequest } from "./Schemas.js"
@@ -22,10 +22,12 @@ import {
   ATTEMPT_SPAN,
   attemptAttributes,
   failureAttributes,
+  LOG_ANNOTATIONS,
   SECRET_HEADERS,
   successAttributes,
   withoutPlatformSpan
 } from "./Telemetry.js"
+import { RequestTimedOut, timedSendOf } from "./TimedSend.js"
 import { timeoutFail } from "./Timing.js"
 import { transportReason } from "./Transport.js"
 
@@ -63,7 +65,7 @@ export const makeExchange = ({ settings, http, endpoint, pacer }: ExchangeContex
   const origin = settings.baseUrl.origin
   const attemptMillis = Duration.toMillis(settings.attemptTimeout)
   const deadlineMillis = Duration.toMillis(settings.deadline)
-  const timesItself = enforcesRequestTimeout(http)
+  const timedSend = timedSendOf(http)
   const apiKey = Redacted.value(settings.apiKey)
   const baseRequest = HttpClientRequest.patch(endpoint).pipe(
     HttpClientRequest.acceptJson,
@@ -77,6 +79,7 @@ export const makeExchange = ({ settings, http, endpoint, pacer }: ExchangeContex
   const logFailure = (error: TrackstarError, number: number) =>
     Effect.logDebug(`Trackstar attempt ${number} failed: ${error.message}`).pipe(
       Effect.annotateLogs({
+        ...LOG_ANNOTATIONS,
         ...failureAttributes(error),
         "trackstar.attempt": number,
         "trackstar.retryable": isTransient(error) && number < settings.maxAttempts
@@ -116,14 +119,24 @@ export const makeExchange = ({ settings, http, endpoint, pacer }: ExchangeContex
         left < attemptMillis
           ? [Math.max(0, left), deadlineReached]
           : [attemptMillis, attemptTimedOut]
-      const sent = withoutPlatformSpan(http.execute(request))
-      // NodeHttpClient (the client that times itself) never follows a redirect on its own.
-      const exchange = (timesItself ? sent : noRedirects(sent)).pipe(
-        Effect.flatMap((response) =>
-          Effect.clockWith((clock) =>
-            readAnswer(response, clock.unsafeCurrentTimeMillis(), secrets)
-          )
-        ),
+      // A client with a timed send (NodeHttpClient) times the request itself and never
+      // follows a redirect; over any other, a timer interrupts the request's fiber.
+      const answer = (response: HttpClientResponse.HttpClientResponse) =>
+        Effect.clockWith((clock) => readAnswer(response, clock.unsafeCurrentTimeMillis(), secrets))
+      const exchange =
+        timedSend === undefined
+          ? timeoutFail(
+              Effect.flatMap(
+                noRedirects(
+                  withoutPlatformSpan(Effect.annotateLogs(http.execute(request), LOG_ANNOTATIONS))
+                ),
+                answer
+              ),
+              limit,
+              onTimeout
+            )
+          : Effect.flatMap(timedSend(request, limit), answer)
+      const timed = exchange.pipe(
         Effect.catchTags({
           RequestError: (e) =>
             e.cause instanceof RequestTimedOut ? Effect.fail(onTimeout()) : transportError(e),
@@ -137,15 +150,8 @@ export const makeExchange = ({ settings, http, endpoint, pacer }: ExchangeContex
                   })
                 )
               : transportError(e)
-        })
-      )
-      // Timing out aborts the request and closes its socket: the client does it itself when
-      // it can, else the timer interrupts the request's fiber.
-      const timed = Effect.tapError(
-        timesItself
-          ? Effect.locally(exchange, currentRequestTimeout, limit)
-          : timeoutFail(exchange, limit, onTimeout),
-        (e) => logFailure(e, number)
+        }),
+        Effect.tapError((e) => logFailure(e, number))
       )
       if (!traced) return timed
       return timed.pipe(
@@ -173,7 +179,7 @@ export const makeExchange = ({ settings, http, endpoint, pacer }: ExchangeContex
         at: clock.unsafeCurrentTimeMillis() + deadlineMillis,
         onDeadline: deadlineReached
       }
-      const key = Redacted.value(token)
+      const key = tokenKey(token)
       let attempts = 0
       const loop = (): Effect.Effect<UpdateConnectionResult, TrackstarError> => {
         attempts += 1
@@ -189,7 +195,10 @@ export const makeExchange = ({ settings, http, endpoint, pacer }: ExchangeContex
                 onRetry === undefined
                   ? Effect.void
                   : timeoutFail(
-                      onRetry({ attempt: number, error, delayMillis: delay }),
+                      Effect.annotateLogs(
+                        onRetry({ attempt: number, error, delayMillis: delay }),
+                        LOG_ANNOTATIONS
+                      ),
                       deadline.at - now - delay,
                       deadlineReached
                     )

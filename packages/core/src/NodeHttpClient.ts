@@ -8,11 +8,16 @@
  */
 import * as http from "node:http"
 import * as https from "node:https"
-import { HttpClient, type HttpClientRequest, type HttpClientResponse } from "@effect/platform"
+import {
+  HttpClient,
+  type HttpClientRequest,
+  type HttpClientResponse,
+  UrlParams
+} from "@effect/platform"
 import { type HttpClientError, RequestError, ResponseError } from "@effect/platform/HttpClientError"
-import { Effect, FiberRef, Layer, Option } from "effect"
+import { Effect, Either, FiberRef, Layer, Option } from "effect"
 import { BufferedResponse } from "./BufferedResponse.js"
-import { currentRequestTimeout, EnforcesRequestTimeout, RequestTimedOut } from "./RequestTimeout.js"
+import { RequestTimedOut, TimedSend, type TimedSendFn } from "./TimedSend.js"
 import { after } from "./Timers.js"
 
 /** Options of the layer. */
@@ -85,8 +90,12 @@ const send = (
     }
     const secure =
       (typeof url === "string" ? url.slice(0, 6) : url.protocol).toLowerCase() === "https:"
-    const transportError = (cause: unknown) =>
-      resume(Effect.fail(new RequestError({ request, reason: "Transport", cause })))
+    // Node reports the close of every answer, even a complete one: build no error then,
+    // as capturing its stack costs more than the rest of the request's bookkeeping.
+    const transportError = (cause: () => unknown) => {
+      if (!settled)
+        resume(Effect.fail(new RequestError({ request, reason: "Transport", cause: cause() })))
+    }
     let outgoing: http.ClientRequest
     try {
       outgoing = (secure ? https : http).request(
@@ -155,16 +164,16 @@ const send = (
       })
       // A body cut short (the server dropped the connection mid-answer) is a transport
       // failure; so is a close without an end, should Node report no error for it.
-      message.on("error", transportError)
-      message.on("close", () => transportError(new Error("the answer ended early")))
+      message.on("error", (error) => transportError(() => error))
+      message.on("close", () => transportError(() => new Error("the answer ended early")))
     }
-    outgoing.on("error", transportError)
+    outgoing.on("error", (error) => transportError(() => error))
     outgoing.on("close", () => {
-      if (!answered) transportError(new Error("closed before an answer"))
+      if (!answered) transportError(() => new Error("closed before an answer"))
     })
     if (timeoutMillis !== undefined)
       timer = after(timeoutMillis, () => {
-        transportError(new RequestTimedOut(timeoutMillis))
+        transportError(() => new RequestTimedOut(timeoutMillis))
         outgoing.destroy()
       })
     outgoing.end(payload)
@@ -176,9 +185,13 @@ const send = (
     })
   })
 
-/** The URL of a request without query parameters or fragment: its own string, as is. */
-const plainUrl = (request: HttpClientRequest.HttpClientRequest): string | undefined =>
-  request.urlParams.length === 0 && Option.isNone(request.hash) ? request.url : undefined
+/** Where a request goes: its own URL string when it has no query parameters or fragment. */
+const urlOf = (
+  request: HttpClientRequest.HttpClientRequest
+): Either.Either<URL | string, unknown> =>
+  request.urlParams.length === 0 && Option.isNone(request.hash)
+    ? Either.right(request.url)
+    : UrlParams.makeUrl(request.url, request.urlParams, request.hash)
 
 /**
  * Makes the client from its agents. A request that the platform would trace
@@ -186,40 +199,36 @@ const plainUrl = (request: HttpClientRequest.HttpClientRequest): string | undefi
  * goes through `HttpClient.make`, which records its `http.client` span; any
  * other is sent directly, without the span's bookkeeping, the AbortController
  * and the URL parsing that come with it (about a third of the client's CPU on
- * loopback). Interrupting either aborts the request. The client enforces
- * `currentRequestTimeout` itself (see RequestTimeout.ts).
+ * loopback). Interrupting either aborts the request. The client also offers
+ * `TimedSend` (see TimedSend.ts), through which the core sends its requests.
  */
 export const make = (
   agents: { readonly http: http.Agent; readonly https: https.Agent },
   options: Pick<NodeHttpClientOptions, "maxBodyBytes"> = {}
 ): HttpClient.HttpClient => {
   const maxBodyBytes = options.maxBodyBytes ?? 8 * 1024 * 1024
-  const traced = HttpClient.make((request, url, signal, fiber) =>
-    send(request, url, signal, fiber.getFiberRef(currentRequestTimeout), agents, maxBodyBytes)
+  const traced = HttpClient.make((request, url, signal) =>
+    send(request, url, signal, undefined, agents, maxBodyBytes)
   )
+  const direct = (request: HttpClientRequest.HttpClientRequest, timeoutMillis?: number) =>
+    Either.match(urlOf(request), {
+      onLeft: (cause) => Effect.fail(new RequestError({ request, reason: "InvalidUrl", cause })),
+      onRight: (url) => send(request, url, undefined, timeoutMillis, agents, maxBodyBytes)
+    })
   const client = HttpClient.makeWith<never, never, HttpClientError, never>(
     (effect) =>
       Effect.flatMap(effect, (request) =>
-        Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError>((fiber) => {
-          const url = plainUrl(request)
-          const untraced =
-            !fiber.getFiberRef(FiberRef.currentTracerEnabled) ||
-            fiber.getFiberRef(HttpClient.currentTracerDisabledWhen)(request)
-          return untraced && url !== undefined
-            ? send(
-                request,
-                url,
-                undefined,
-                fiber.getFiberRef(currentRequestTimeout),
-                agents,
-                maxBodyBytes
-              )
+        Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError>((fiber) =>
+          !fiber.getFiberRef(FiberRef.currentTracerEnabled) ||
+          fiber.getFiberRef(HttpClient.currentTracerDisabledWhen)(request)
+            ? direct(request)
             : traced.execute(request)
-        })
+        )
       ),
     Effect.succeed
   )
-  return Object.assign(client, { [EnforcesRequestTimeout]: true })
+  const timedSend: TimedSendFn = direct
+  return Object.assign(client, { [TimedSend]: timedSend })
 }
 
 /** The client with keep-alive agents of its own, destroyed when the layer's scope closes. */

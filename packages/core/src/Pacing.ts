@@ -21,7 +21,7 @@
  */
 
 import { createHash } from "node:crypto"
-import { Duration, Effect, Exit } from "effect"
+import { Duration, Effect, Exit, Redacted } from "effect"
 
 /** A time by which a write must have started, and the failure if it cannot. */
 export interface Deadline<E> {
@@ -52,8 +52,21 @@ export const unpaced: Pacer = { pace: (_, write) => write }
  */
 const WINDOW_MARGIN_MILLIS = 5
 
-/** Keeps only a digest of each token, so no secret sits in the pacer's state. */
-const keyOf = (token: string): string => createHash("sha256").update(token).digest("base64url")
+const keys = new WeakMap<Redacted.Redacted<string>, string>()
+
+/**
+ * The pacing key of a token: a digest, so no secret sits in the pacer's state.
+ * It is kept per `Redacted` (a configured token is the same object on every
+ * call), so a token is hashed once rather than on every write.
+ */
+export const tokenKey = (token: Redacted.Redacted<string>): string => {
+  let key = keys.get(token)
+  if (key === undefined) {
+    key = createHash("sha256").update(Redacted.value(token)).digest("base64url")
+    keys.set(token, key)
+  }
+  return key
+}
 
 /** Idle lanes are dropped after this long, so memory follows the active tokens. */
 const IDLE_MILLIS = 60_000
@@ -184,14 +197,14 @@ export const makePacer = (perSecond: number): Pacer => {
 
   return {
     pace: <A, E, R, E2 = never>(
-      token: string,
+      key: string,
       write: Effect.Effect<A, E, R>,
       deadline?: Deadline<E2>
     ): Effect.Effect<A, E | E2, R> =>
       Effect.uninterruptibleMask((restore) =>
         Effect.clockWith((clock) => {
           const entered = clock.unsafeCurrentTimeMillis()
-          const lane = enter(keyOf(token), entered)
+          const lane = enter(key, entered)
           const send = (): Effect.Effect<A, E | E2, R> => {
             const now = clock.unsafeCurrentTimeMillis()
             const readyAt = claim(lane, now)

@@ -34,7 +34,7 @@ const EXCERPT_LENGTH = 200
 export const scrub = (text: string, secrets: ReadonlyArray<string>): string => {
   let clean = text
   for (const secret of secrets)
-    if (secret.length > 0) clean = clean.split(secret).join("[redacted]")
+    if (secret.length > 0 && clean.includes(secret)) clean = clean.split(secret).join("[redacted]")
   return clean
 }
 
@@ -98,6 +98,11 @@ export const decodeAnswer = (
   const rawRequestId = headers["x-request-id"]
   const requestId = rawRequestId === undefined ? undefined : scrub(rawRequestId, secrets)
   const json = parseJson(text)
+  // A success needs none of what describes a failure: build that only when it is used.
+  if (status === 200 && Option.isSome(json)) {
+    const body = decodeSuccessBody(json.value)
+    if (Either.isRight(body)) return Either.right({ body: body.right, requestId })
+  }
   const errorBody = Option.flatMap(json, decodeErrorBody)
   const origin = Option.flatMap(errorBody, (b) =>
     isOrigin(b.origin) ? Option.some(b.origin) : Option.none()
@@ -120,10 +125,7 @@ export const decodeAnswer = (
       return unexpected(
         text === "" ? "HTTP 200 with an empty body" : "HTTP 200 with a body that is not JSON"
       )
-    const body = decodeSuccessBody(json.value)
-    if (Either.isLeft(body))
-      return unexpected("HTTP 200 with a body that is not {id, object, updated}")
-    return Either.right({ body: body.right, requestId })
+    return unexpected("HTTP 200 with a body that is not {id, object, updated}")
   }
   if (status === 401 || status === 403) return Either.left(new Unauthorized(facts))
   if (status === 404) {

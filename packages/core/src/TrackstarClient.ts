@@ -31,7 +31,6 @@ import {
   CALL_SPAN,
   failureAttributes,
   isTracing,
-  LOG_ANNOTATIONS,
   redactSecretHeaders,
   requestAttributes,
   SECRET_HEADERS,
@@ -160,13 +159,11 @@ export const make = (
 
     const updateConnection = (input: UpdateConnectionRequest, options?: UpdateConnectionOptions) =>
       Effect.flatMap(isTracing, (traced) => {
-        const call = Effect.annotateLogs(
-          Either.match(prepare(input, options), {
-            onLeft: (invalid) => Effect.fail<TrackstarError>(invalid),
-            onRight: ({ body, token }) => send(body, token, options?.onRetry, traced)
-          }),
-          LOG_ANNOTATIONS
-        )
+        const call = Either.match(prepare(input, options), {
+          onLeft: (invalid): Effect.Effect<UpdateConnectionResult, TrackstarError> =>
+            Effect.fail(invalid),
+          onRight: ({ body, token }) => send(body, token, options?.onRetry, traced)
+        })
         if (!traced) return call
         return call.pipe(
           Effect.tapBoth({

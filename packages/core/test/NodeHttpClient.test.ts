@@ -5,8 +5,15 @@ import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
 import { Chunk, Effect, Exit, Fiber, Stream } from "effect"
 import * as NodeHttpClient from "../src/NodeHttpClient.js"
-import { currentRequestTimeout, RequestTimedOut } from "../src/RequestTimeout.js"
+import { RequestTimedOut, timedSendOf } from "../src/TimedSend.js"
 import { eventually, failureOf } from "./support.js"
+
+/** A GET through the client's TimedSend, which it must have. */
+const timedGet = (client: HttpClient.HttpClient, target: string, timeoutMillis: number) => {
+  const send = timedSendOf(client)
+  if (send === undefined) throw new Error("NodeHttpClient offers no TimedSend")
+  return send(HttpClientRequest.get(target), timeoutMillis)
+}
 
 type Handler = (request: IncomingMessage, body: string, response: ServerResponse) => void
 
@@ -78,6 +85,26 @@ describe("NodeHttpClient", () => {
       expect(Object.keys(response.cookies.cookies).sort()).toStrictEqual(["a", "b"])
       expect(yield* response.json).toStrictEqual({ ok: true })
       expect(yield* response.text).toBe('{"ok":true}')
+    })
+  )
+
+  it.live("sends query parameters and drops the fragment, on both of its paths", () =>
+    Effect.gen(function* () {
+      const seen: Array<string> = []
+      handler = (request, body, response) => {
+        seen.push(request.url ?? "")
+        json(200, {})(request, body, response)
+      }
+      const request = HttpClientRequest.get(`${url}/search`).pipe(
+        HttpClientRequest.setUrlParams({ q: "a b", page: "2" }),
+        HttpClientRequest.setHash("top")
+      )
+      yield* withClient((client) => {
+        const timed = timedSendOf(client)
+        if (timed === undefined) throw new Error("NodeHttpClient offers no TimedSend")
+        return Effect.zip(client.execute(request), timed(request, 5_000))
+      })
+      expect(seen).toStrictEqual(["/search?q=a+b&page=2", "/search?q=a+b&page=2"])
     })
   )
 
@@ -154,23 +181,23 @@ describe("NodeHttpClient", () => {
     })
   )
 
-  it.live("enforces currentRequestTimeout itself: a RequestTimedOut, and the socket closed", () =>
-    Effect.gen(function* () {
-      const hanging: Array<ServerResponse> = []
-      handler = (_, __, response) => {
-        hanging.push(response)
-      }
-      const started = Date.now()
-      const exit = yield* Effect.exit(
-        withClient((client) => Effect.locally(client.get(url), currentRequestTimeout, 50))
-      )
-      const error = failureOf(exit)
-      expect(error).toMatchObject({ _tag: "RequestError", reason: "Transport" })
-      expect(error.cause).toBeInstanceOf(RequestTimedOut)
-      expect(Date.now() - started).toBeGreaterThanOrEqual(45)
-      yield* eventually(() => closed === 1, "the server saw the socket close")
-      for (const response of hanging) response.destroy()
-    })
+  it.live(
+    "times a request sent through TimedSend itself: a RequestTimedOut, and the socket closed",
+    () =>
+      Effect.gen(function* () {
+        const hanging: Array<ServerResponse> = []
+        handler = (_, __, response) => {
+          hanging.push(response)
+        }
+        const started = Date.now()
+        const exit = yield* Effect.exit(withClient((client) => timedGet(client, url, 50)))
+        const error = failureOf(exit)
+        expect(error).toMatchObject({ _tag: "RequestError", reason: "Transport" })
+        expect(error.cause).toBeInstanceOf(RequestTimedOut)
+        expect(Date.now() - started).toBeGreaterThanOrEqual(45)
+        yield* eventually(() => closed === 1, "the server saw the socket close")
+        for (const response of hanging) response.destroy()
+      })
   )
 
   it.live("answers a URL Node cannot send to with a RequestError, not a defect", () =>
@@ -202,7 +229,7 @@ describe("NodeHttpClient", () => {
     Effect.gen(function* () {
       handler = json(200, { late: true })
       const response = yield* withClient((client) =>
-        Effect.locally(client.get(url), currentRequestTimeout, Number.POSITIVE_INFINITY)
+        timedGet(client, url, Number.POSITIVE_INFINITY)
       )
       expect(yield* response.json).toStrictEqual({ late: true })
     })

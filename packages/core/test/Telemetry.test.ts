@@ -170,4 +170,25 @@ describe("logs", () => {
       ])
     })
   )
+
+  it.live("what onRetry logs carries the call's annotation too", () =>
+    Effect.gen(function* () {
+      const logs = capturingLogger()
+      const { token, redacted } = newConnection(emulator)
+      emulator.inject({ fault: { kind: "status", status: 503 }, accessToken: token, times: 1 })
+      const client = yield* clientFor(emulator)
+      yield* client
+        .updateConnection(
+          { customer_id: "retried" },
+          { accessToken: redacted, onRetry: () => Effect.logInfo("about to retry") }
+        )
+        .pipe(Effect.provide(logs.layer))
+      const structured = logs.lines
+        .filter((line) => line.startsWith("{"))
+        .map((line): { message: unknown; annotations: unknown } => JSON.parse(line))
+      expect(structured.find((l) => l.message === "about to retry")).toMatchObject({
+        annotations: { "trackstar.operation": "PATCH /connections" }
+      })
+    })
+  )
 })
