@@ -298,6 +298,8 @@ describe.each<TransportKind>(["stdio", "http"])("over %s", (kind) => {
         logger: "trackstar",
         data: expect.objectContaining({
           message: expect.stringMatching(/^Trackstar attempt 1 failed: .*HTTP 503/),
+          tool: "update_connection",
+          "trackstar.operation": "PATCH /connections",
           "trackstar.attempt": 1,
           "trackstar.retryable": true
         })
