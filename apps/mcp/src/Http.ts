@@ -4,17 +4,17 @@
  * token (required before binding beyond loopback), a health endpoint, one
  * MCP session per client, and a graceful shutdown that lets calls finish.
  */
-import { createHash, randomUUID, timingSafeEqual } from "node:crypto"
+import { createHash, timingSafeEqual } from "node:crypto"
 import {
   createServer as createHttpServer,
   type IncomingMessage,
   type ServerResponse
 } from "node:http"
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js"
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js"
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js"
 import { Redacted } from "effect"
 import { connect, InFlight } from "./Server.js"
+import { StreamableHttpTransport, sendJsonRpcError } from "./StreamableHttp.js"
 import { VERSION } from "./version.js"
 
 /** How the HTTP endpoint is served. */
@@ -62,16 +62,6 @@ export const checkBinding = (
     ? undefined
     : `refusing to listen on ${host} without a bearer token: anyone who can reach it could change your Trackstar connections. Set --auth-token or TRACKSTAR_MCP_AUTH_TOKEN, or bind 127.0.0.1.`
 
-const sendJsonRpcError = (
-  res: ServerResponse,
-  status: number,
-  message: string,
-  headers: Record<string, string> = {}
-) => {
-  res.writeHead(status, { "content-type": "application/json", ...headers })
-  res.end(JSON.stringify({ jsonrpc: "2.0", error: { code: -32000, message }, id: null }))
-}
-
 const readBody = (req: IncomingMessage): Promise<string | undefined> =>
   new Promise((resolve, reject) => {
     const chunks: Array<Buffer> = []
@@ -94,7 +84,7 @@ const sameSecret = (given: string, expected: Redacted.Redacted<string>): boolean
 }
 
 interface Session {
-  readonly transport: StreamableHTTPServerTransport
+  readonly transport: StreamableHttpTransport
   readonly server: Server
   lastSeen: number
 }
@@ -118,17 +108,17 @@ export const serveHttp = async (options: HttpOptions): Promise<HttpEndpoint> => 
 
   const startSession = async (req: IncomingMessage, res: ServerResponse, body: unknown) => {
     const server = options.createServer()
-    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: randomUUID,
-      onsessioninitialized: (id) => {
-        sessions.set(id, { transport, server, lastSeen: Date.now() })
-      }
-    })
+    const transport = new StreamableHttpTransport()
     transport.onclose = () => {
-      if (transport.sessionId !== undefined) sessions.delete(transport.sessionId)
+      sessions.delete(transport.sessionId)
     }
     await connect(server, transport)
-    await transport.handleRequest(req, res, body)
+    const answered = transport.handlePost(req, res, body)
+    // Refused (a bad header, say), the session never started: nothing to keep.
+    if (transport.isInitialized)
+      sessions.set(transport.sessionId, { transport, server, lastSeen: Date.now() })
+    else await server.close()
+    return answered
   }
 
   const handleMcp = async (req: IncomingMessage, res: ServerResponse) => {
@@ -165,9 +155,21 @@ export const serveHttp = async (options: HttpOptions): Promise<HttpEndpoint> => 
       if (session === undefined)
         return sendJsonRpcError(res, 404, "Session not found: start a new one with initialize")
       session.lastSeen = Date.now()
-      return req.method === "POST"
-        ? posts.track(() => session.transport.handleRequest(req, res, body))
-        : session.transport.handleRequest(req, res, body)
+      if (req.method === "POST")
+        return posts.track(() => session.transport.handlePost(req, res, body))
+      if (req.method === "DELETE") {
+        await session.transport.close()
+        return void res.writeHead(200).end()
+      }
+      // This server sends nothing unprompted, so it offers no GET event stream.
+      return sendJsonRpcError(
+        res,
+        405,
+        "Method Not Allowed: use POST (or DELETE to end the session)",
+        {
+          allow: "POST, DELETE"
+        }
+      )
     }
     if (req.method === "POST" && isInitializeRequest(body)) {
       if (sessions.size >= maxSessions) {

@@ -201,3 +201,190 @@ describe("Streamable HTTP", () => {
     expect(await exited).toBe(0)
   })
 })
+
+describe("the Streamable HTTP protocol, spoken raw", () => {
+  const JSON_AND_SSE = "application/json, text/event-stream"
+
+  /** A POST with the headers a conforming client sends, unless `headers` says otherwise. */
+  const post = async (
+    url: string,
+    body: unknown,
+    session?: string,
+    headers: Record<string, string> = {}
+  ) => {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: JSON_AND_SSE,
+        ...(session === undefined ? {} : { "mcp-session-id": session }),
+        ...headers
+      },
+      body: JSON.stringify(body)
+    })
+    return {
+      status: response.status,
+      type: response.headers.get("content-type") ?? "",
+      session: response.headers.get("mcp-session-id") ?? undefined,
+      text: await response.text()
+    }
+  }
+
+  /** A session after initialize and the initialized notification. */
+  const open = async (url: string) => {
+    const init = await post(url, INITIALIZE)
+    expect(init.status).toBe(200)
+    expect(init.type).toBe("application/json")
+    expect(JSON.parse(init.text)).toMatchObject({
+      id: 1,
+      result: { serverInfo: { name: "trackstar-mcp" } }
+    })
+    const session = init.session
+    if (session === undefined) throw new Error("initialize answered without mcp-session-id")
+    const initialized = await post(
+      url,
+      { jsonrpc: "2.0", method: "notifications/initialized" },
+      session
+    )
+    expect(initialized).toMatchObject({ status: 202, text: "" })
+    return session
+  }
+
+  /** The JSON-RPC messages of an event-stream body. */
+  const events = (text: string): Array<unknown> =>
+    text
+      .split("\n\n")
+      .filter((block) => block.trim() !== "")
+      .map((block) =>
+        JSON.parse(
+          block
+            .split("\n")
+            .find((l) => l.startsWith("data: "))
+            ?.slice(6) ?? ""
+        )
+      )
+
+  it("answers a request with JSON, a batch with an array in request order, and ends a session on DELETE", async () => {
+    const { url } = await serve()
+    const session = await open(url)
+    const list = await post(url, { jsonrpc: "2.0", id: 2, method: "tools/list" }, session)
+    expect(list).toMatchObject({ status: 200, type: "application/json", session })
+    expect(JSON.parse(list.text).result.tools[0].name).toBe("update_connection")
+
+    const batch = await post(
+      url,
+      [
+        { jsonrpc: "2.0", id: "b", method: "ping" },
+        { jsonrpc: "2.0", method: "notifications/initialized" },
+        { jsonrpc: "2.0", id: "a", method: "tools/list" }
+      ],
+      session
+    )
+    expect(batch.status).toBe(200)
+    expect(JSON.parse(batch.text).map((m: { id: string }) => m.id)).toStrictEqual(["b", "a"])
+
+    const get = await fetch(url, {
+      headers: { accept: "text/event-stream", "mcp-session-id": session }
+    })
+    expect(get.status).toBe(405)
+    expect(get.headers.get("allow")).toBe("POST, DELETE")
+
+    const deleted = await fetch(url, { method: "DELETE", headers: { "mcp-session-id": session } })
+    expect(deleted.status).toBe(200)
+    expect((await post(url, { jsonrpc: "2.0", id: 3, method: "ping" }, session)).status).toBe(404)
+  })
+
+  it("refuses what it cannot take with a status and a message that says what to send", async () => {
+    const { url } = await serve()
+    const session = await open(url)
+    const ping = { jsonrpc: "2.0", id: 9, method: "ping" }
+    const cases = [
+      [await post(url, ping), 400, /initialize first/],
+      [await post(url, ping, "no-such-session"), 404, /Session not found/],
+      [await post(url, ping, session, { "content-type": "text/plain" }), 415, /application\/json/],
+      [await post(url, ping, session, { accept: "text/html" }), 406, /Not Acceptable/],
+      [await post(url, ping, session, { "mcp-protocol-version": "1999-01-01" }), 400, /1999-01-01/],
+      [await post(url, { id: 9, method: "ping" }, session), 400, /not a JSON-RPC 2.0/],
+      [await post(url, [], session), 400, /batch of 1 to/],
+      [await post(url, INITIALIZE, session), 400, /already initialized/]
+    ] as const
+    for (const [answer, status, message] of cases) {
+      expect(answer.status).toBe(status)
+      expect(JSON.parse(answer.text).error.message).toMatch(message)
+    }
+    // None of that broke the session.
+    expect((await post(url, ping, session)).status).toBe(200)
+  })
+
+  it("switches a call's answer to an event stream when progress comes first, and stays JSON for a JSON-only client", async () => {
+    const { url } = await serve([], { TRACKSTAR_RETRY_BASE_DELAY_MS: "10" })
+    const session = await open(url)
+    const call = (id: number, accept: string) =>
+      post(
+        url,
+        {
+          jsonrpc: "2.0",
+          id,
+          method: "tools/call",
+          params: {
+            name: "update_connection",
+            arguments: { customer_id: `progress-${id}` },
+            _meta: { progressToken: `p${id}` }
+          }
+        },
+        session,
+        { accept }
+      )
+    emulator.inject({ fault: { kind: "status", status: 503 }, accessToken: TOKEN, times: 1 })
+    const streamed = await call(4, JSON_AND_SSE)
+    expect(streamed).toMatchObject({ status: 200, type: "text/event-stream", session })
+    expect(events(streamed.text)).toMatchObject([
+      {
+        method: "notifications/progress",
+        params: { progressToken: "p4", message: expect.stringMatching(/503/) }
+      },
+      { id: 4, result: { structuredContent: { updated: true, attempts: 2 } } }
+    ])
+
+    emulator.inject({ fault: { kind: "status", status: 503 }, accessToken: TOKEN, times: 1 })
+    const plain = await call(5, "application/json")
+    expect(plain).toMatchObject({ status: 200, type: "application/json" })
+    expect(JSON.parse(plain.text)).toMatchObject({
+      id: 5,
+      result: { structuredContent: { attempts: 2 } }
+    })
+  })
+
+  it("closes a cancelled call's POST with 202 and aborts its request to Trackstar", async () => {
+    emulator.inject({ fault: { kind: "hang" }, accessToken: TOKEN, times: 1 })
+    const { url } = await serve()
+    const session = await open(url)
+    const pending = post(
+      url,
+      {
+        jsonrpc: "2.0",
+        id: 7,
+        method: "tools/call",
+        params: { name: "update_connection", arguments: { customer_id: "never" } }
+      },
+      session
+    )
+    await until(() => emulator.requests().length === 1, 5_000, "the call to reach the emulator")
+    const cancel = await post(
+      url,
+      {
+        jsonrpc: "2.0",
+        method: "notifications/cancelled",
+        params: { requestId: 7, reason: "test" }
+      },
+      session
+    )
+    expect(cancel.status).toBe(202)
+    expect(await pending).toMatchObject({ status: 202, text: "" })
+    await until(
+      () => emulator.requests()[0]?.closedByClient === true,
+      5_000,
+      "the server to abort its request"
+    )
+  })
+})
