@@ -3,7 +3,7 @@
  * the effect against a sleeping fiber, two forked fibers and a scheduled
  * sleep, about 80 µs of CPU on every call. Here the effect runs in one forked
  * fiber and a plain timer interrupts it. Every attempt over an HTTP client
- * that cannot time itself (RequestTimeout.ts) carries such a limit.
+ * that cannot time itself (TimedSend.ts) carries such a limit.
  */
 import { Effect, Exit, Fiber } from "effect"
 import { after } from "./Timers.js"
