@@ -10,15 +10,21 @@
  * before the answer; only then does it switch that response to an event
  * stream. Both are what the specification lets a server choose per POST.
  *
+ * A call still unanswered after 10 s is switched to an event stream all the
+ * same, with a comment line every 15 s, so that no client or proxy gives up on
+ * a silent connection while Trackstar retries.
+ *
  * A session has no GET stream (405): this server sends nothing unprompted, so
  * a message tied to no open POST has nowhere to go and is dropped, as the SDK
  * does without a GET stream. A client that drops a POST's connection does not
- * cancel its requests (the specification says so); their answers are dropped.
+ * cancel its requests (the specification says so); their answers are dropped,
+ * and their ids stay taken until then.
  */
 import { randomUUID } from "node:crypto"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import type { Transport, TransportSendOptions } from "@modelcontextprotocol/sdk/shared/transport.js"
 import {
+  CancelledNotificationSchema,
   type JSONRPCMessage,
   JSONRPCMessageSchema,
   type JSONRPCRequest,
@@ -28,6 +34,12 @@ import {
 
 /** Most messages one POST may carry (a JSON-RPC batch, allowed by protocol 2025-03-26). */
 const MAX_BATCH = 100
+
+/** How long a POST's answer may stay silent before it becomes an event stream. */
+const STREAM_AFTER_MILLIS = 10_000
+
+/** How often an event stream waiting for its answers carries a comment line. */
+const KEEP_ALIVE_MILLIS = 15_000
 
 /** Writes a JSON-RPC error as the whole HTTP answer. */
 export const sendJsonRpcError = (
@@ -69,6 +81,8 @@ interface Reply {
   readonly batch: boolean
   readonly canStream: boolean
   streaming: boolean
+  /** Switches a silent answer to an event stream, then keeps the stream alive. */
+  timer: NodeJS.Timeout | undefined
 }
 
 /** One session's transport; `Http.ts` routes its POSTs here after checking host, origin and token. */
@@ -78,6 +92,8 @@ export class StreamableHttpTransport implements Transport {
   onerror?: ((error: Error) => void) | undefined
   onmessage?: Transport["onmessage"]
   private readonly replies = new Map<RequestId, Reply>()
+  /** Ids of requests still running whose POST is gone: their answers go nowhere. */
+  private readonly orphaned = new Set<RequestId>()
   private initialized = false
   private closed = false
 
@@ -94,6 +110,7 @@ export class StreamableHttpTransport implements Transport {
     this.closed = true
     const open = [...this.replies]
     this.replies.clear()
+    this.orphaned.clear()
     for (const [id, reply] of open) {
       this.answer(reply, id, {
         jsonrpc: "2.0",
@@ -106,6 +123,7 @@ export class StreamableHttpTransport implements Transport {
 
   async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     const answered = answerTo(message)
+    if (answered !== undefined && this.orphaned.delete(answered)) return
     const id = answered ?? options?.relatedRequestId
     const reply = id === undefined ? undefined : this.replies.get(id)
     if (id === undefined || reply === undefined || reply.res.writableEnded) return
@@ -113,13 +131,8 @@ export class StreamableHttpTransport implements Transport {
       this.replies.delete(answered)
       this.answer(reply, answered, message)
     } else if (reply.canStream) {
-      if (!reply.streaming) {
-        // The first message before the answers: this POST's answer becomes an event stream.
-        this.startStream(reply.res)
-        reply.streaming = true
-        for (const earlier of reply.answers.values())
-          if (earlier !== undefined) this.event(reply, earlier)
-      }
+      // The first message before the answers: this POST's answer becomes an event stream.
+      if (!reply.streaming) this.startStream(reply)
       this.event(reply, message)
     }
   }
@@ -152,12 +165,14 @@ export class StreamableHttpTransport implements Transport {
       messages.push(parsed.data)
     }
     const ids = messages.filter(isRequest).map((m) => m.id)
-    const duplicate = ids.find((id, i) => this.replies.has(id) || ids.indexOf(id) !== i)
+    const duplicate = ids.find(
+      (id, i) => this.replies.has(id) || this.orphaned.has(id) || ids.indexOf(id) !== i
+    )
     if (duplicate !== undefined) {
       sendJsonRpcError(
         res,
         400,
-        `Invalid Request: request id ${JSON.stringify(duplicate)} is already in use in this session`,
+        `Invalid Request: request id ${JSON.stringify(duplicate)} is already in use in this session (a request with it is still running); use a new id`,
         {},
         -32600
       )
@@ -175,13 +190,21 @@ export class StreamableHttpTransport implements Transport {
         answers: new Map(),
         batch,
         canStream: stream,
-        streaming: !json
+        streaming: false,
+        timer: undefined
       }
-      if (reply.streaming) this.startStream(res)
+      if (json) {
+        if (stream) reply.timer = setTimeout(() => this.startStream(reply), STREAM_AFTER_MILLIS)
+      } else this.startStream(reply)
       for (const id of ids) this.replies.set(id, reply)
       // A client gone before its answers: they are dropped, the requests still run.
       res.once("close", () => {
-        for (const id of ids) if (this.replies.get(id) === reply) this.replies.delete(id)
+        clearTimeout(reply.timer)
+        for (const id of ids) {
+          if (this.replies.get(id) !== reply) continue
+          this.replies.delete(id)
+          this.orphaned.add(id)
+        }
       })
     }
     for (const message of messages) {
@@ -255,21 +278,36 @@ export class StreamableHttpTransport implements Transport {
    */
   private settleCancelled(message: JSONRPCMessage): void {
     if (!("method" in message) || message.method !== "notifications/cancelled") return
-    const id: unknown = message.params?.requestId
-    if (typeof id !== "string" && typeof id !== "number") return
+    // Exactly the cancellations the SDK acts on: a valid notification naming a truthy id.
+    const parsed = CancelledNotificationSchema.safeParse(message)
+    const id = parsed.success ? parsed.data.params.requestId : undefined
+    if (id === undefined || id === "" || id === 0) return
+    this.orphaned.delete(id)
     const reply = this.replies.get(id)
     if (reply === undefined) return
     this.replies.delete(id)
     this.answer(reply, id, undefined)
   }
 
-  private startStream(res: ServerResponse): void {
-    res.writeHead(200, {
+  /** Makes a POST's answer an event stream, sending what it already has; then keeps it alive. */
+  private startStream(reply: Reply): void {
+    if (reply.streaming || reply.res.headersSent) return
+    reply.streaming = true
+    reply.res.writeHead(200, {
       "content-type": "text/event-stream",
       "cache-control": "no-cache",
       connection: "keep-alive",
       "mcp-session-id": this.sessionId
     })
+    reply.res.flushHeaders()
+    for (const earlier of reply.answers.values())
+      if (earlier !== undefined) this.event(reply, earlier)
+    clearTimeout(reply.timer)
+    const keepAlive = () => {
+      reply.res.write(": waiting for the answer\n\n")
+      reply.timer = setTimeout(keepAlive, KEEP_ALIVE_MILLIS)
+    }
+    reply.timer = setTimeout(keepAlive, KEEP_ALIVE_MILLIS)
   }
 
   private event(reply: Reply, message: JSONRPCMessage): void {
@@ -279,18 +317,22 @@ export class StreamableHttpTransport implements Transport {
   /**
    * Records one request's answer (`undefined` when cancelled); once all of the
    * POST's requests have one, ends the event stream or writes them as one JSON
-   * body (202 and no body when every request was cancelled).
+   * body. When every request was cancelled there is nothing to write: an empty
+   * event stream, or 202 for a client that takes JSON only.
    */
   private answer(reply: Reply, id: RequestId, message: JSONRPCMessage | undefined): void {
     if (reply.res.writableEnded) return
     reply.answers.set(id, message)
     if (reply.streaming && message !== undefined) this.event(reply, message)
     if (reply.answers.size < reply.ids.length) return
+    clearTimeout(reply.timer)
+    const answers = reply.ids.flatMap((each) => reply.answers.get(each) ?? [])
+    if (answers.length === 0 && reply.canStream) this.startStream(reply)
     if (reply.streaming) {
+      clearTimeout(reply.timer)
       reply.res.end()
       return
     }
-    const answers = reply.ids.flatMap((each) => reply.answers.get(each) ?? [])
     if (answers.length === 0) {
       reply.res.writeHead(202, { "mcp-session-id": this.sessionId }).end()
       return

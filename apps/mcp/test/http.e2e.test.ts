@@ -271,17 +271,27 @@ describe("the Streamable HTTP protocol, spoken raw", () => {
     expect(list).toMatchObject({ status: 200, type: "application/json", session })
     expect(JSON.parse(list.text).result.tools[0].name).toBe("update_connection")
 
+    // The slow call first: the answers come in request order, not in the order they end.
+    emulator.inject({ fault: { kind: "delay", ms: 300 }, accessToken: TOKEN, times: 1 })
     const batch = await post(
       url,
       [
-        { jsonrpc: "2.0", id: "b", method: "ping" },
+        {
+          jsonrpc: "2.0",
+          id: "slow",
+          method: "tools/call",
+          params: { name: "update_connection", arguments: { customer_id: "batched" } }
+        },
         { jsonrpc: "2.0", method: "notifications/initialized" },
+        { jsonrpc: "2.0", id: "b", method: "ping" },
         { jsonrpc: "2.0", id: "a", method: "tools/list" }
       ],
       session
     )
     expect(batch.status).toBe(200)
-    expect(JSON.parse(batch.text).map((m: { id: string }) => m.id)).toStrictEqual(["b", "a"])
+    const answers = JSON.parse(batch.text)
+    expect(answers.map((m: { id: string }) => m.id)).toStrictEqual(["slow", "b", "a"])
+    expect(answers[0].result.structuredContent).toMatchObject({ updated: true })
 
     const get = await fetch(url, {
       headers: { accept: "text/event-stream", "mcp-session-id": session }
@@ -355,32 +365,116 @@ describe("the Streamable HTTP protocol, spoken raw", () => {
     })
   })
 
-  it("closes a cancelled call's POST with 202 and aborts its request to Trackstar", async () => {
+  const callRequest = (id: number | string, customerId: string) => ({
+    jsonrpc: "2.0",
+    id,
+    method: "tools/call",
+    params: { name: "update_connection", arguments: { customer_id: customerId } }
+  })
+  const cancel = (requestId: unknown, reason: unknown = "test") => ({
+    jsonrpc: "2.0",
+    method: "notifications/cancelled",
+    params: { requestId, reason }
+  })
+
+  it("ends a cancelled call's POST with nothing in it and aborts its request to Trackstar", async () => {
+    const { url } = await serve()
+    const session = await open(url)
+    for (const [id, accept, expected] of [
+      [7, JSON_AND_SSE, { status: 200, type: "text/event-stream", text: "" }],
+      [8, "application/json", { status: 202, text: "" }]
+    ] as const) {
+      emulator.clearRequests()
+      emulator.inject({ fault: { kind: "hang" }, accessToken: TOKEN, times: 1 })
+      const pending = post(url, callRequest(id, "never"), session, { accept })
+      await until(() => emulator.requests().length === 1, 5_000, "the call to reach the emulator")
+      expect((await post(url, cancel(id), session)).status).toBe(202)
+      expect(await pending).toMatchObject(expected)
+      await until(
+        () => emulator.requests()[0]?.closedByClient === true,
+        5_000,
+        "the server to abort its request"
+      )
+    }
+  })
+
+  it("ignores a cancellation the server does not act on: the call runs on and is answered", async () => {
+    const { url } = await serve()
+    const session = await open(url)
+    // The SDK acts on no cancellation of id 0, nor on one whose reason is not a string.
+    for (const [id, reason] of [
+      [0, "test"],
+      [9, 5]
+    ] as const) {
+      emulator.inject({ fault: { kind: "delay", ms: 300 }, accessToken: TOKEN, times: 1 })
+      const pending = post(url, callRequest(id, `kept-${id}`), session)
+      await until(() => emulator.requests().length > 0, 5_000, "the call to reach the emulator")
+      expect((await post(url, cancel(id, reason), session)).status).toBe(202)
+      const answer = await pending
+      expect(answer.status).toBe(200)
+      expect(JSON.parse(answer.text)).toMatchObject({
+        id,
+        result: { structuredContent: { updated: true } }
+      })
+      emulator.clearRequests()
+    }
+  })
+
+  it("refuses a request id still running from a POST whose client left, and frees it once answered", async () => {
+    emulator.inject({ fault: { kind: "delay", ms: 500 }, accessToken: TOKEN, times: 1 })
+    const { url } = await serve()
+    const session = await open(url)
+    const gone = new AbortController()
+    const first = fetch(url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: JSON_AND_SSE,
+        "mcp-session-id": session
+      },
+      body: JSON.stringify(callRequest(20, "first")),
+      signal: gone.signal
+    }).catch(() => "aborted")
+    await until(() => emulator.requests().length === 1, 5_000, "the call to reach the emulator")
+    gone.abort()
+    expect(await first).toBe("aborted")
+    const reused = await post(url, callRequest(20, "second"), session)
+    expect(reused.status).toBe(400)
+    expect(JSON.parse(reused.text).error.message).toMatch(/already in use.*use a new id/)
+    // The first call still ran to its end (leaving was no cancellation); then the id is free.
+    await until(() => emulator.connection(TOKEN)?.customer_id === "first", 5_000, "the first call")
+    let again = await post(url, callRequest(20, "second"), session)
+    for (let i = 0; i < 50 && again.status === 400; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      again = await post(url, callRequest(20, "second"), session)
+    }
+    expect(JSON.parse(again.text)).toMatchObject({
+      id: 20,
+      result: { content: [{ text: expect.stringContaining('"second"') }] }
+    })
+  })
+
+  it("answers a call still running when its session is deleted with an error, and gives a stream-only client its headers at once", async () => {
     emulator.inject({ fault: { kind: "hang" }, accessToken: TOKEN, times: 1 })
     const { url } = await serve()
     const session = await open(url)
-    const pending = post(
-      url,
-      {
-        jsonrpc: "2.0",
-        id: 7,
-        method: "tools/call",
-        params: { name: "update_connection", arguments: { customer_id: "never" } }
+    const response = await fetch(url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "text/event-stream",
+        "mcp-session-id": session
       },
-      session
-    )
+      body: JSON.stringify(callRequest(30, "never"))
+    })
+    // The headers came before any answer: the call still hangs at the emulator.
+    expect(response.headers.get("content-type")).toBe("text/event-stream")
     await until(() => emulator.requests().length === 1, 5_000, "the call to reach the emulator")
-    const cancel = await post(
-      url,
-      {
-        jsonrpc: "2.0",
-        method: "notifications/cancelled",
-        params: { requestId: 7, reason: "test" }
-      },
-      session
-    )
-    expect(cancel.status).toBe(202)
-    expect(await pending).toMatchObject({ status: 202, text: "" })
+    const deleted = await fetch(url, { method: "DELETE", headers: { "mcp-session-id": session } })
+    expect(deleted.status).toBe(200)
+    expect(events(await response.text())).toMatchObject([
+      { id: 30, error: { message: expect.stringMatching(/session was closed/) } }
+    ])
     await until(
       () => emulator.requests()[0]?.closedByClient === true,
       5_000,
