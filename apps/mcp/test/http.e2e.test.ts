@@ -454,6 +454,19 @@ describe("the Streamable HTTP protocol, spoken raw", () => {
     })
   })
 
+  it("streams an answer still silent after 10 s, so that no client or proxy gives up on it", async () => {
+    emulator.inject({ fault: { kind: "delay", ms: 10_500 }, accessToken: TOKEN, times: 1 })
+    const { url } = await serve([], { TRACKSTAR_TIMEOUT_MS: "20000" })
+    const session = await open(url)
+    const started = Date.now()
+    const slow = await post(url, callRequest(40, "slow"), session)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(10_000)
+    expect(slow).toMatchObject({ status: 200, type: "text/event-stream" })
+    expect(events(slow.text)).toMatchObject([
+      { id: 40, result: { structuredContent: { updated: true } } }
+    ])
+  }, 20_000)
+
   it("answers a call still running when its session is deleted with an error, and gives a stream-only client its headers at once", async () => {
     emulator.inject({ fault: { kind: "hang" }, accessToken: TOKEN, times: 1 })
     const { url } = await serve()
