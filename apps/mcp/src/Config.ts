@@ -275,7 +275,19 @@ export const make = (
     const { connections, defaultConnection } = yield* resolveConnections(options)
     const client = yield* Effect.gen(function* () {
       const apiKey = yield* Config.option(Config.string("TRACKSTAR_API_KEY"))
-      if (Option.isNone(apiKey)) return Either.left(MISSING_API_KEY)
+      if (Option.isNone(apiKey)) {
+        // The other settings are checked all the same, so that the key is the last thing to fix.
+        const settings = yield* Effect.withConfigProvider(
+          CoreConfig.TrackstarConfig,
+          provider.pipe(
+            ConfigProvider.orElse(() =>
+              ConfigProvider.fromMap(new Map([["TRACKSTAR_API_KEY", "not-set"]]))
+            )
+          )
+        )
+        yield* TrackstarClient.make({ ...settings, accessToken: undefined })
+        return Either.left(MISSING_API_KEY)
+      }
       const settings = yield* CoreConfig.TrackstarConfig
       // Calls always name their connection's token; the core's default token is not used.
       return Either.right(yield* TrackstarClient.make({ ...settings, accessToken: undefined }))

@@ -12,9 +12,14 @@ const LEVELS: Readonly<Record<string, LogLevel.LogLevel>> = {
   none: LogLevel.None
 }
 
-/** Parses `TRACKSTAR_LOG_LEVEL`; unknown values fall back to info. */
-export const levelOf = (value: string | undefined): LogLevel.LogLevel =>
-  LEVELS[value?.toLowerCase() ?? ""] ?? LogLevel.Info
+/** Parses `TRACKSTAR_LOG_LEVEL` (unset or blank: info), or says what it takes. */
+export const levelOf = (value: string | undefined): LogLevel.LogLevel | string => {
+  if (value === undefined || value.trim() === "") return LogLevel.Info
+  return (
+    LEVELS[value.trim().toLowerCase()] ??
+    `TRACKSTAR_LOG_LEVEL must be one of ${Object.keys(LEVELS).join(", ")}, got ${JSON.stringify(value)}`
+  )
+}
 
 /**
  * Replaces the default logger with a logfmt logger on stderr at the given

@@ -101,11 +101,34 @@ const list = (value: string | undefined): Array<string> =>
     .map((s) => s.trim())
     .filter((s) => s !== "")
 
+/** A yes/no variable: unset or blank is `false`; anything but the usual words is refused. */
+const switchOf = (name: string, value: string | undefined): boolean => {
+  const word = given(value)?.trim().toLowerCase()
+  if (word === undefined || ["0", "false", "no", "off"].includes(word)) return false
+  if (["1", "true", "yes", "on"].includes(word)) return true
+  return fail(
+    `${name} must be 1, true, yes or on (or 0, false, no, off), got ${JSON.stringify(value)}`
+  )
+}
+
 const portOf = (value: string): number => {
   const port = Number(value)
   return Number.isInteger(port) && port >= 0 && port <= 65535
     ? port
     : fail(`--port must be a whole number from 0 to 65535, got "${value}"`)
+}
+
+/** Why the HTTP server could not start, with what to do about the usual causes. */
+const listenFailure = (error: unknown, host: string, port: number): string => {
+  const code =
+    typeof error === "object" && error !== null && "code" in error ? error.code : undefined
+  if (code === "EADDRINUSE")
+    return `port ${port} on ${host} is already in use: stop what uses it, or pick another with --port (0 picks a free one)`
+  if (code === "EACCES")
+    return `not allowed to listen on port ${port} on ${host}: pick a port above 1023 with --port`
+  if (code === "EADDRNOTAVAIL")
+    return `${host} is not an address of this machine: pass one of its addresses with --host, or 127.0.0.1`
+  return error instanceof Error ? error.message : String(error)
 }
 
 /** How long a shutdown waits for calls in flight. */
@@ -117,6 +140,11 @@ const main = async () => {
   if (flags.version) return void process.stdout.write(`${VERSION}\n`)
   const env = process.env
   const port = portOf(flags.port)
+  const logLevel = Logger.levelOf(env.TRACKSTAR_LOG_LEVEL)
+  if (typeof logLevel === "string") return fail(logLevel)
+  const compatibleSchema =
+    flags["compatible-schema"] ||
+    switchOf("TRACKSTAR_MCP_COMPATIBLE_SCHEMA", env.TRACKSTAR_MCP_COMPATIBLE_SCHEMA)
   const authTokenValue = given(flags["auth-token"]) ?? given(env.TRACKSTAR_MCP_AUTH_TOKEN)
   const authToken = authTokenValue === undefined ? undefined : Redacted.make(authTokenValue)
 
@@ -138,7 +166,7 @@ const main = async () => {
           connections: emulator.connections()
         }
       }),
-      Logger.layer(Logger.levelOf(env.TRACKSTAR_LOG_LEVEL))
+      Logger.layer(logLevel)
     ).pipe(Layer.provide(NodeHttpClient.layer()))
   )
   const setup = await runtime.runPromiseExit(Config.Trackstar)
@@ -161,9 +189,7 @@ const main = async () => {
   const tool = makeUpdateConnection({
     connections: connections.map((c) => c.name),
     defaultConnection,
-    compatibleSchema:
-      flags["compatible-schema"] ||
-      ["1", "true"].includes(env.TRACKSTAR_MCP_COMPATIBLE_SCHEMA ?? "")
+    compatibleSchema
   })
   const inFlight = new InFlight()
   const context = { tools: [tool], runtime, inFlight }
@@ -180,7 +206,7 @@ const main = async () => {
       createServer: () => createServer(context),
       inFlight,
       log
-    }).catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)))
+    }).catch((error: unknown) => fail(listenFailure(error, flags.host, port)))
     log(
       `listening on ${endpoint.url} (health: ${endpoint.url.replace(/\/mcp$/, "/healthz")})${authToken ? ", bearer token required" : ""}`
     )

@@ -2,6 +2,7 @@
 // the SDK's StreamableHTTPClientTransport, and raw requests for the protections.
 import { type ChildProcess, spawn } from "node:child_process"
 import { request as httpRequest } from "node:http"
+import { type AddressInfo, createServer as createNetServer } from "node:net"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js"
@@ -155,6 +156,25 @@ describe("Streamable HTTP", () => {
     expect(host.body).toContain("Host")
     // A loopback origin, as from a local inspector, is fine.
     expect((await raw(url, { origin: "http://localhost:6274" }, INITIALIZE)).status).toBe(200)
+  })
+
+  it("says how to pick another port when its port is taken", async () => {
+    const taken = createNetServer()
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve))
+    const { port } = taken.address() as AddressInfo
+    const child = spawn(process.execPath, [MAIN, "--http", "--port", String(port)], {
+      env: { PATH: process.env.PATH ?? "", TRACKSTAR_API_KEY: API_KEY },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let stderr = ""
+    child.stderr?.on("data", (c: Buffer) => {
+      stderr += c.toString()
+    })
+    const code = await new Promise((resolve) => child.on("exit", resolve))
+    await new Promise((resolve) => taken.close(resolve))
+    expect(code).toBe(2)
+    expect(stderr).toContain(`port ${port} on 127.0.0.1 is already in use`)
+    expect(stderr).toContain("--port")
   })
 
   it("refuses to bind beyond loopback without a token", async () => {

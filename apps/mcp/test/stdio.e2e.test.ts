@@ -246,6 +246,24 @@ describe("command line", () => {
     expect(result.stdout).toBe("")
   })
 
+  it("checks the other settings even without an API key, so that the key is the last fix", () => {
+    const result = run([], { TRACKSTAR_TIMEOUT_MS: "10s" })
+    expect(result.status).toBe(2)
+    expect(result.stderr).toContain("TRACKSTAR_TIMEOUT_MS")
+    expect(result.stdout).toBe("")
+  })
+
+  it("refuses a log level or a yes/no variable it does not understand, saying what it takes", () => {
+    const level = run([], { TRACKSTAR_LOG_LEVEL: "verbose" })
+    expect(level.status).toBe(2)
+    expect(level.stderr).toMatch(
+      /TRACKSTAR_LOG_LEVEL must be one of debug, info, warning, error, none, got "verbose"/
+    )
+    const yes = run([], { TRACKSTAR_MCP_COMPATIBLE_SCHEMA: "perhaps" })
+    expect(yes.status).toBe(2)
+    expect(yes.stderr).toMatch(/TRACKSTAR_MCP_COMPATIBLE_SCHEMA must be 1, true, yes or on/)
+  })
+
   it("refuses an insecure base URL at start-up, naming the variable and hiding the key", () => {
     const result = run([], { TRACKSTAR_API_KEY: API_KEY, TRACKSTAR_BASE_URL: "http://example.com" })
     expect(result.status).toBe(2)

@@ -209,6 +209,23 @@ describe.each<TransportKind>(["stdio", "http"])("over %s", (kind) => {
     })
   })
 
+  describe("refused credentials", () => {
+    it("say where the named connection's access token is set, never the token", async () => {
+      emulator.inject({
+        fault: { kind: "status", status: 401 },
+        accessToken: TOKENS.acme,
+        times: 1
+      })
+      const { call } = await open()
+      const refused = await call({ connection: "acme", customer_id: "x" })
+      expect(refused.isError).toBe(true)
+      expect(textOf(refused)).toContain(
+        'The access token of connection "acme" is set by TRACKSTAR_ACCESS_TOKEN_ACME.'
+      )
+      expect(textOf(refused)).not.toContain(TOKENS.acme)
+    })
+  })
+
   describe("compatible schema", () => {
     it("advertises no anyOf and clears customer_id with clear_customer_id", async () => {
       const { client, call } = await open({}, ["--compatible-schema"])
@@ -229,6 +246,14 @@ describe.each<TransportKind>(["stdio", "http"])("over %s", (kind) => {
       const both = await call({ clear_customer_id: true, customer_id: "x" })
       expect(both.isError).toBe(true)
       expect(textOf(both)).toContain("not both")
+
+      // A null from habit is refused with the way to clear, saying the value once.
+      const nulled = await call({ customer_id: null })
+      expect(nulled.isError).toBe(true)
+      expect(textOf(nulled)).toContain(
+        "customer_id must be a string; to clear customer_id, pass clear_customer_id: true instead, got null"
+      )
+      expect(textOf(nulled)).not.toContain("actual")
     })
   })
 

@@ -37,7 +37,8 @@ export const decoder = <A, I>(schema: Schema.Schema<A, I>) => {
             ? `is not a field that can be set (allowed: ${allowed})`
             : issue.path.length === 0
               ? `must be a JSON object with the optional fields ${allowed}, got ${describe(input)}`
-              : `${issue.message}, got ${describe(issue.path.reduce(at, input))}`
+              : // Effect's own messages end with ", actual <value>": ours says the value once.
+                `${issue.message.replace(/, actual [\s\S]*$/, "")}, got ${describe(issue.path.reduce(at, input))}`
         const key = `${path}\u0000${message}`
         if (seen.has(key)) continue
         seen.add(key)

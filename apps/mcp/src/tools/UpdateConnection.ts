@@ -137,6 +137,15 @@ const summary = (
 const toolFailure = (error: Errors.TrackstarError) =>
   new ToolFailure({ message: renderFailure(error) })
 
+/** A failure of a call on `connection`; a refused credential says where its token is set. */
+const callFailure =
+  (connection: Context["connections"][number]) => (error: Errors.TrackstarError) =>
+    error._tag === "Unauthorized" && connection.source !== "emulator"
+      ? new ToolFailure({
+          message: `${renderFailure(error)} The access token of connection "${connection.name}" is set by ${connection.source}.`
+        })
+      : toolFailure(error)
+
 /** One call, resolved: the client, the connection it addresses, where it goes, what it sets. */
 interface Call {
   readonly client: TrackstarClient.TrackstarClientService
@@ -175,7 +184,7 @@ const update = ({ client, connection, target, body }: Call) =>
         progress.report(retryMessage(attempt, error, delayMillis))
     })
   ).pipe(
-    Effect.mapError(toolFailure),
+    Effect.mapError(callFailure(connection)),
     Effect.map((result) => ({
       structured: {
         dry_run: false,

@@ -50,7 +50,15 @@ const clearCustomerId = Schema.optionalWith(Schema.Boolean, { exact: true }).ann
   description: "true clears the stored customer_id. Do not combine with customer_id."
 })
 
-const compatibleCustomerId = Schema.optionalWith(Schema.String, { exact: true }).annotations({
+const compatibleCustomerId = Schema.optionalWith(
+  Schema.String.annotations({
+    message: () => ({
+      message: "must be a string; to clear customer_id, pass clear_customer_id: true instead",
+      override: true
+    })
+  }),
+  { exact: true }
+).annotations({
   description:
     "Your own identifier for the end customer behind this connection, stored on the connection. Omit to leave it unchanged; use clear_customer_id to clear it."
 })
