@@ -152,8 +152,11 @@ const main = async () => {
   const emulator = flags.emulator
     ? await (await import("@trackstar-mcp/emulator")).start()
     : undefined
-  if (emulator !== undefined)
+  if (emulator !== undefined) {
     log(`using the local Trackstar emulator at ${emulator.url} (demo data, no account needed)`)
+    if (given(env.TRACKSTAR_BASE_URL) !== undefined)
+      log("TRACKSTAR_BASE_URL is ignored: --emulator sends every call to the local emulator")
+  }
 
   const runtime = ManagedRuntime.make(
     Layer.mergeAll(

@@ -177,6 +177,13 @@ describe("stdio server, spawned by the SDK client", () => {
     expect(textOf(result)).toContain("no real Trackstar connection was changed")
   })
 
+  it("says that --emulator overrides a TRACKSTAR_BASE_URL that is set", async () => {
+    const session = await open({ TRACKSTAR_API_KEY: "" }, ["--emulator"])
+    const result = await session.call({ webhooks_disabled: false })
+    expect(result.structuredContent).toMatchObject({ target: "emulator" })
+    expect(session.stderr()).toContain("TRACKSTAR_BASE_URL is ignored: --emulator")
+  })
+
   it("exits cleanly when the client closes stdin", async () => {
     const session = await connect({ TRACKSTAR_API_KEY: "" })
     const pid = session.pid
