@@ -72,6 +72,20 @@ const serve = async (args: Array<string> = [], env: Record<string, string> = {})
   return { url, child, stderr: () => stderr }
 }
 
+/** Starts `main.js --http` with `args` and waits for it to exit, as it must when it cannot start. */
+const startFailure = async (args: Array<string>) => {
+  const child = spawn(process.execPath, [MAIN, "--http", ...args], {
+    env: { PATH: process.env.PATH ?? "", TRACKSTAR_API_KEY: API_KEY },
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  let stderr = ""
+  child.stderr?.on("data", (c: Buffer) => {
+    stderr += c.toString()
+  })
+  const code = await new Promise((resolve) => child.on("exit", resolve))
+  return { code, stderr }
+}
+
 const connectHttp = async (url: string, headers: Record<string, string> = {}) => {
   const client = new Client({ name: "http-e2e", version: "0" })
   await client.connect(
@@ -162,15 +176,7 @@ describe("Streamable HTTP", () => {
     const taken = createNetServer()
     await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve))
     const { port } = taken.address() as AddressInfo
-    const child = spawn(process.execPath, [MAIN, "--http", "--port", String(port)], {
-      env: { PATH: process.env.PATH ?? "", TRACKSTAR_API_KEY: API_KEY },
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    let stderr = ""
-    child.stderr?.on("data", (c: Buffer) => {
-      stderr += c.toString()
-    })
-    const code = await new Promise((resolve) => child.on("exit", resolve))
+    const { code, stderr } = await startFailure(["--port", String(port)])
     await new Promise((resolve) => taken.close(resolve))
     expect(code).toBe(2)
     expect(stderr).toContain(`port ${port} on 127.0.0.1 is already in use`)
@@ -178,15 +184,7 @@ describe("Streamable HTTP", () => {
   })
 
   it("refuses to bind beyond loopback without a token", async () => {
-    const child = spawn(process.execPath, [MAIN, "--http", "--host", "0.0.0.0", "--port", "0"], {
-      env: { PATH: process.env.PATH ?? "", TRACKSTAR_API_KEY: API_KEY },
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    let stderr = ""
-    child.stderr?.on("data", (c: Buffer) => {
-      stderr += c.toString()
-    })
-    const code = await new Promise((resolve) => child.on("exit", resolve))
+    const { code, stderr } = await startFailure(["--host", "0.0.0.0", "--port", "0"])
     expect(code).toBe(2)
     expect(stderr).toContain("without a bearer token")
   })
