@@ -143,7 +143,8 @@ export class StreamableHttpTransport implements Transport {
    */
   handlePost(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
     const done = new Promise<void>((resolve) => res.once("close", resolve))
-    const refusal = this.refusal(req, body)
+    const formats = accepted(req.headers.accept)
+    const refusal = this.refusal(req, body, formats)
     if (refusal !== undefined) {
       sendJsonRpcError(res, refusal.status, refusal.message, {}, refusal.code)
       return done
@@ -183,7 +184,7 @@ export class StreamableHttpTransport implements Transport {
     if (ids.length === 0) {
       res.writeHead(202, { "mcp-session-id": this.sessionId }).end()
     } else {
-      const { json, stream } = accepted(req.headers.accept)
+      const { json, stream } = formats
       const reply: Reply = {
         res,
         ids,
@@ -217,7 +218,8 @@ export class StreamableHttpTransport implements Transport {
   /** Why a POST cannot be taken at all, if it cannot. */
   private refusal(
     req: IncomingMessage,
-    body: unknown
+    body: unknown,
+    { json, stream }: { json: boolean; stream: boolean }
   ): { status: number; code: number; message: string } | undefined {
     if (this.closed)
       return {
@@ -225,7 +227,6 @@ export class StreamableHttpTransport implements Transport {
         code: -32001,
         message: "Session not found: start a new one with initialize"
       }
-    const { json, stream } = accepted(req.headers.accept)
     if (!json && !stream)
       return {
         status: 406,
