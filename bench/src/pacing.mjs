@@ -19,7 +19,7 @@ const FEW_TOKENS = 2
 const PER_TOKEN = QUICK ? 100 : 300
 const LIMIT = 50
 
-/** Per token: writes, 429s, steady rate after the first window's burst, busiest 1 s spans. */
+/** Per token: writes, 429s, writes per inner epoch second, the rate after the first burst, busiest spans. */
 const perToken = (requests, tokens) =>
   tokens.map((token) => {
     const mine = requests.filter((r) => r.token === token)
@@ -39,13 +39,13 @@ const perToken = (requests, tokens) =>
     // Mean writes of the whole epoch seconds strictly inside the run: the cadence in the middle.
     const firstWindow = Math.floor(first / 1000)
     const lastWindow = Math.floor(last / 1000)
-    let inside = 0
-    for (let w = firstWindow + 1; w < lastWindow; w++) inside += windows.get(w) ?? 0
+    const inner = []
+    for (let w = firstWindow + 1; w < lastWindow; w++) inner.push(windows.get(w) ?? 0)
     // A run within two epoch seconds has no inner second to average.
-    const middle =
-      lastWindow - firstWindow > 1 ? inside / (lastWindow - firstWindow - 1) : undefined
+    const middle = inner.length > 0 ? inner.reduce((a, n) => a + n, 0) / inner.length : undefined
     return {
       middle,
+      emptiest: inner.length > 0 ? Math.min(...inner) : undefined,
       writes: ok.length,
       rejected: mine.filter((r) => r.status === 429).length,
       seconds: (last - first) / 1000,
@@ -84,22 +84,28 @@ const burst = async (emulator, connections, options) => {
   }
 }
 
+/** The lowest of the tokens' figures, or undefined when a run was too short to have one. */
+const slowest = (stats, field) =>
+  stats.some((t) => t[field] === undefined) ? undefined : Math.min(...stats.map((t) => t[field]))
+
 /** One row of the table: a burst summarised over its tokens. */
 const row = (label, tokens, result) => {
   const s = result.stats
   const steady = s.map((t) => t.steady).sort((a, b) => a - b)
   const writes = s.reduce((a, t) => a + t.writes, 0)
+  const middle = slowest(s, "middle")
+  const emptiest = slowest(s, "emptiest")
   return [
     label,
     tokens,
     tokens * PER_TOKEN,
     result.wall.toFixed(2),
     Math.round(writes / result.wall),
-    `${steady[0].toFixed(1)} / ${steady[Math.floor(steady.length / 2)].toFixed(1)} / ${steady.at(-1).toFixed(1)}`,
-    `${((steady[0] / LIMIT) * 100).toFixed(1)}%`,
-    s.some((t) => t.middle === undefined)
+    middle === undefined
       ? "n/a (too short)"
-      : (s.reduce((a, t) => a + t.middle, 0) / s.length).toFixed(1),
+      : `${middle.toFixed(1)} (${((middle / LIMIT) * 100).toFixed(1)}%)`,
+    emptiest ?? "n/a",
+    `${steady[0].toFixed(1)} / ${steady[Math.floor(steady.length / 2)].toFixed(1)} / ${steady.at(-1).toFixed(1)}`,
     s.reduce((a, t) => a + t.rejected, 0),
     result.failed.length,
     Math.max(...s.map((t) => t.busiestWindow)),
@@ -131,13 +137,13 @@ export const run = async () => {
     [TOKENS, results.many],
     [FEW_TOKENS, results.few]
   ].flatMap(([tokens, r]) => {
-    const minSteady = Math.min(...r.stats.map((t) => t.steady))
+    const middle = slowest(r.stats, "middle") ?? 0
     const rejected = r.stats.reduce((a, t) => a + t.rejected, 0)
     return [
       {
         target: `${tokens} tokens: writes/s per token at least 95% of ${LIMIT} (${0.95 * LIMIT})`,
-        figure: `slowest token ${minSteady.toFixed(1)}/s (${((minSteady / LIMIT) * 100).toFixed(1)}%)`,
-        met: minSteady >= 0.95 * LIMIT
+        figure: `slowest token ${middle.toFixed(1)} per epoch second (${((middle / LIMIT) * 100).toFixed(1)}%)`,
+        met: middle >= 0.95 * LIMIT
       },
       {
         target: `${tokens} tokens: zero 429s`,
@@ -154,9 +160,9 @@ export const run = async () => {
         "calls",
         "wall s",
         "writes/s, all tokens",
-        "steady writes/s per token (min / median / max)",
-        "slowest token, % of 50",
-        "mean writes per inner epoch second",
+        "writes per inner epoch second, slowest token (% of 50)",
+        "emptiest inner epoch second",
+        "writes/s after the first 50 (min / median / max)",
         "429s",
         "failed calls",
         "busiest epoch second",
@@ -169,7 +175,7 @@ export const run = async () => {
       ]
     ),
     "",
-    `Each burst: ${PER_TOKEN} calls per token, all started at once (\`updateConnections\`, concurrency "unbounded"), against the emulator's real limiter (50 writes/s per token, fixed one-second windows) in its own process. "steady writes/s" = (writes - 50) / (last write - first write), from the emulator's arrival times: an idle token's first 50 writes go out at once, so the rate that matters is the one sustained after them; it is the figure the target is judged on. "inner epoch second" counts the whole seconds strictly between a token's first and last write (the emulator's own windows), averaged over tokens: the cadence in the middle of the run, without the start and the tail. The ${FEW_TOKENS}-token burst asks for ${FEW_TOKENS * LIMIT} writes/s, well within what one process on this machine can send through the core; the ${TOKENS}-token burst asks for ${TOKENS * LIMIT} writes/s (compare the core's throughput in "Core per call"). The last row is the same ${TOKENS}-token burst with pacing and retries off, to show what pacing prevents.`,
+    `Each burst: ${PER_TOKEN} calls per token, all started at once (\`updateConnections\`, concurrency "unbounded"), against the emulator's real limiter (${LIMIT} writes/s per token, counted in fixed windows of one epoch second, as Trackstar's \`x-ratelimit-reset\` describes) in its own process. All figures come from the emulator's arrival times. "writes per inner epoch second" is the limiter's own count: the mean over the whole epoch seconds strictly between a token's first and last write, so without the idle token's first burst (in whatever part of a second was left) and the tail; the target is judged on the slowest token's. "writes/s after the first 50" = (writes - 50) / (last write - first write): it credits the first burst's partial second as a whole one, so a pacer that fills every window reads above ${LIMIT}. "busiest 1 s span" may reach ${2 * LIMIT} without a 429: ${LIMIT} at the end of one window and ${LIMIT} at the start of the next. The ${FEW_TOKENS}-token burst asks for ${FEW_TOKENS * LIMIT} writes/s; the ${TOKENS}-token burst asks for ${TOKENS * LIMIT} writes/s from one process (compare the core's throughput in "Core per call"). The last row is the same ${TOKENS}-token burst with pacing and retries off, to show what pacing prevents.`,
     "",
     verdictTable(verdicts)
   ].join("\n")

@@ -10,12 +10,12 @@ import {
   HttpClientRequest,
   type HttpClientResponse
 } from "@effect/platform"
-import { Duration, Effect, Option, Redacted } from "effect"
+import { Cause, Duration, Effect, Exit, Option, Redacted } from "effect"
 import type { ResolvedOptions } from "./Config.js"
 import { Timeout, type TrackstarError, TransportError, UnexpectedResponse } from "./Errors.js"
 import { BodyTooLarge } from "./NodeHttpClient.js"
 import { type Pacer, tokenKey } from "./Pacing.js"
-import { readAnswer } from "./Response.js"
+import { type DecodedSuccess, readAnswer } from "./Response.js"
 import { isTransient, jitter, retryDelay } from "./Retry.js"
 import type { UpdateConnectionRequest } from "./Schemas.js"
 import {
@@ -58,6 +58,13 @@ export interface ExchangeContext {
   readonly http: HttpClient.HttpClient
   readonly endpoint: URL
   readonly pacer: Pacer
+}
+
+/** The rate-limit window an attempt was counted in, when its answer said (a 200 or a 429). */
+const countedIn = (exit: Exit.Exit<DecodedSuccess, TrackstarError>): number | undefined => {
+  if (Exit.isSuccess(exit)) return exit.value.windowReset
+  const error = Option.getOrUndefined(Cause.failureOption(exit.cause))
+  return error?._tag === "RateLimited" ? error.resetEpochSeconds : undefined
 }
 
 /** Makes `send`: paced attempts and retries until success, a final failure or the deadline. */
@@ -184,7 +191,13 @@ export const makeExchange = ({ settings, http, endpoint, pacer }: ExchangeContex
       const loop = (): Effect.Effect<UpdateConnectionResult, TrackstarError> => {
         attempts += 1
         const number = attempts
-        return pacer.pace(key, attempt(body, token, number, deadline.at, traced), deadline).pipe(
+        const paced = pacer.pace(
+          key,
+          attempt(body, token, number, deadline.at, traced),
+          deadline,
+          countedIn
+        )
+        return paced.pipe(
           Effect.map(({ body, requestId }) => ({ ...body, requestId, attempts: number })),
           Effect.catchAll((error) =>
             Effect.flatMap(jitter, (factor) => {

@@ -2,19 +2,19 @@
  * Client-side pacing of writes per access token, so that a burst stays under
  * Trackstar's 50 writes/s per token instead of collecting 429s.
  *
- * Each token has `limit` slots. A write holds a slot while it is in flight,
- * and the slot may carry the next write only one window (a second, plus a
- * margin) after that write *ended*. Trackstar counts a request at some moment
- * between our sending it and our reading its answer, so two writes on one
- * slot are always counted at least a window apart, whatever the latency:
- * no one-second span, aligned to the server's clock or not, sees more than
- * `limit` writes. (Spacing the *starts* a window apart is not enough: under
- * load, requests queue for tens or hundreds of milliseconds on the way, and a
- * late one lands in the next second with the following batch.)
- *
- * The cost is one round trip per window of throughput per slot; on loopback
- * that is about 2%, against Trackstar's ~100 ms about 10%, which is cheaper
- * than a single 429 and its one-second `retry-after`.
+ * Each token has `limit` slots, and a slot carries one write at a time. When
+ * it may carry the next:
+ * - **By the server's window**, when the answer said which one it was counted
+ *   in (`x-ratelimit-reset`): as soon as that window has ended, by the
+ *   server's clock as far as its answers let us tell (ServerClock.ts). Trackstar
+ *   counts in fixed one-second windows, so no window then counts more than
+ *   `limit` writes, and a busy token gets the full `limit` in every window.
+ * - **Otherwise, one window (a second, plus a margin) after the write ended.**
+ *   Trackstar counts a request at some moment between our sending it and our
+ *   reading its answer, so two writes on one slot are then counted at least a
+ *   window apart, whatever the latency: no one-second span, aligned to the
+ *   server's clock or not, sees more than `limit` writes. This costs one round
+ *   trip per window of throughput per slot.
  *
  * An idle token's first `limit` writes go out at once, so pacing never slows
  * a lone call, and tokens have separate slots, so one busy token delays no other.
@@ -22,6 +22,7 @@
 
 import { createHash } from "node:crypto"
 import { Duration, Effect, Exit, Redacted } from "effect"
+import { makeServerClock } from "./ServerClock.js"
 
 /** A time by which a write must have started, and the failure if it cannot. */
 export interface Deadline<E> {
@@ -35,11 +36,14 @@ export interface Pacer {
   /**
    * Runs `write` once `key` has a free slot. With a `deadline`, fails at once
    * when the slot would only be free after it, and stops waiting when it passes.
+   * `countedIn` reads from how the write ended the epoch second at which the
+   * server's window it was counted in ends, when the answer said so.
    */
   readonly pace: <A, E, R, E2 = never>(
     key: string,
     write: Effect.Effect<A, E, R>,
-    deadline?: Deadline<E2>
+    deadline?: Deadline<E2>,
+    countedIn?: (exit: Exit.Exit<A, E>) => number | undefined
   ) => Effect.Effect<A, E | E2, R>
 }
 
@@ -47,8 +51,9 @@ export interface Pacer {
 export const unpaced: Pacer = { pace: (_, write) => write }
 
 /**
- * Widens the window a little beyond one second: timers may fire a millisecond
- * early against the wall clock the server counts with.
+ * Widens the window a little beyond one second, and waits as long past the end
+ * of a server's window: timers may fire a millisecond early against the wall
+ * clock, and the server's clock may be a little behind ours.
  */
 const WINDOW_MARGIN_MILLIS = 5
 
@@ -132,6 +137,9 @@ export const makePacer = (perSecond: number): Pacer => {
   if (perSecond <= 0) return unpaced
   const limit = Math.max(1, Math.floor(perSecond))
   const windowMillis = Math.ceil((1000 * limit) / perSecond) + WINDOW_MARGIN_MILLIS
+  // The server's windows hold `limit` writes a second; a fractional rate is kept by slot
+  // cycles shorter than a second, which only the window after each write keeps to.
+  const serverClock = Number.isInteger(perSecond) ? makeServerClock() : undefined
   const lanes = new Map<string, Lane>()
   let sweptAt = 0
 
@@ -158,6 +166,13 @@ export const makePacer = (perSecond: number): Pacer => {
       return now
     }
     return lane.cooling.shift() ?? now
+  }
+
+  /** When a slot is free again after a write sent at `sentAt` ended at `ended`. */
+  const freeAt = (sentAt: number, ended: number, reset: number | undefined): number => {
+    if (serverClock === undefined || reset === undefined) return ended + windowMillis
+    serverClock.observe(sentAt, ended, reset)
+    return Math.min(ended + windowMillis, serverClock.toLocal(reset * 1000) + WINDOW_MARGIN_MILLIS)
   }
 
   const leave = (lane: Lane): void => {
@@ -199,7 +214,8 @@ export const makePacer = (perSecond: number): Pacer => {
     pace: <A, E, R, E2 = never>(
       key: string,
       write: Effect.Effect<A, E, R>,
-      deadline?: Deadline<E2>
+      deadline?: Deadline<E2>,
+      countedIn?: (exit: Exit.Exit<A, E>) => number | undefined
     ): Effect.Effect<A, E | E2, R> =>
       Effect.uninterruptibleMask((restore) =>
         Effect.clockWith((clock) => {
@@ -215,24 +231,27 @@ export const makePacer = (perSecond: number): Pacer => {
               return Effect.fail(deadline.onDeadline())
             }
             // Ready now, the write starts at once (this runs as the effect runs), so even
-            // if it is interrupted at once its slot cools for a window: the safe side.
-            let sent = readyAt <= now
-            const go = sent
-              ? write
-              : Effect.zipRight(
-                  Effect.sleep(readyAt - now),
-                  Effect.suspend(() => {
-                    sent = true
-                    return write
-                  })
-                )
+            // if it is interrupted at once its slot cools: the safe side.
+            let sentAt = readyAt <= now ? now : undefined
+            const go =
+              sentAt !== undefined
+                ? write
+                : Effect.zipRight(
+                    Effect.sleep(readyAt - now),
+                    Effect.suspend(() => {
+                      sentAt = clock.unsafeCurrentTimeMillis()
+                      return write
+                    })
+                  )
             // Interrupted while sleeping for its slot, the slot keeps its old time; otherwise
-            // it cools for a window from the moment the write ended, however it ended.
-            return Effect.onExit(restore(go), () =>
+            // it is free once the server's window has ended, or a window after the write ended.
+            return Effect.onExit(restore(go), (exit) =>
               Effect.sync(() => {
                 insertSorted(
                   lane.cooling,
-                  sent ? clock.unsafeCurrentTimeMillis() + windowMillis : readyAt
+                  sentAt === undefined
+                    ? readyAt
+                    : freeAt(sentAt, clock.unsafeCurrentTimeMillis(), countedIn?.(exit))
                 )
                 leave(lane)
               })

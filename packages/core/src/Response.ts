@@ -26,6 +26,8 @@ import {
 export interface DecodedSuccess {
   readonly body: UpdateConnectionResponse
   readonly requestId: string | undefined
+  /** `x-ratelimit-reset`: when the rate-limit window this request was counted in ends, epoch seconds. */
+  readonly windowReset: number | undefined
 }
 
 const EXCERPT_LENGTH = 200
@@ -101,7 +103,12 @@ export const decodeAnswer = (
   // A success needs none of what describes a failure: build that only when it is used.
   if (status === 200 && Option.isSome(json)) {
     const body = decodeSuccessBody(json.value)
-    if (Either.isRight(body)) return Either.right({ body: body.right, requestId })
+    if (Either.isRight(body))
+      return Either.right({
+        body: body.right,
+        requestId,
+        windowReset: number(headers["x-ratelimit-reset"])
+      })
   }
   const errorBody = Option.flatMap(json, decodeErrorBody)
   const origin = Option.flatMap(errorBody, (b) =>

@@ -21,8 +21,20 @@ const failure = (status: number, body: unknown, headers?: Record<string, string>
 describe("decodeAnswer", () => {
   it("decodes a 200 with its request id", () => {
     expect(answer(200, { id: "c1", object: "connection", updated: false })).toStrictEqual(
-      Either.right({ body: { id: "c1", object: "connection", updated: false }, requestId: "req_1" })
+      Either.right({
+        body: { id: "c1", object: "connection", updated: false },
+        requestId: "req_1",
+        windowReset: undefined
+      })
     )
+  })
+
+  it("reads from a 200 when its rate-limit window ends, for the pacer", () => {
+    const ok = { id: "c1", object: "connection", updated: true }
+    const read = (reset: string) =>
+      Either.map(answer(200, ok, { "x-ratelimit-reset": reset }), (a) => a.windowReset)
+    expect(read("1764700000")).toStrictEqual(Either.right(1764700000))
+    expect(read("soon")).toStrictEqual(Either.right(undefined))
   })
 
   it.each([

@@ -1,0 +1,37 @@
+// Pure arithmetic: what answers' rate-limit windows tell of the server's clock.
+import { describe, expect, it } from "@effect/vitest"
+import { makeServerClock } from "../src/ServerClock.js"
+
+describe("makeServerClock", () => {
+  it("takes our clock for the server's while the answers agree with it", () => {
+    const clock = makeServerClock()
+    // Sent at 10.4 s, read at 10.5 s, counted in the window ending at 11 s: offset in [-500, 600).
+    clock.observe(10_400, 10_500, 11)
+    expect(clock.toLocal(11_000)).toBe(11_000)
+  })
+
+  it("waits by the lowest offset the answers allow once they show the server's clock is behind", () => {
+    const clock = makeServerClock()
+    clock.observe(10_400, 10_500, 11) // offset in [-500, 600)
+    // Sent at 11.01 s by ours, still counted in the window ending at 11 s: offset < -10.
+    clock.observe(11_010, 11_020, 11)
+    expect(clock.toLocal(12_000)).toBe(12_500)
+  })
+
+  it("uses the offset the answers prove when the server's clock is ahead", () => {
+    const clock = makeServerClock()
+    // Read at 10.5 s, counted in the window that began at 12 s: offset >= 1500.
+    clock.observe(10_400, 10_500, 13)
+    expect(clock.toLocal(13_000)).toBe(11_500)
+  })
+
+  it("starts again from the latest answer when the server's clock was stepped", () => {
+    const clock = makeServerClock()
+    clock.observe(10_400, 10_500, 11) // offset in [-500, 600)
+    // An hour behind now: no offset explains both answers, so only the new one counts.
+    const hour = 3_600_000
+    const reset = Math.floor((20_400 - hour) / 1000) + 1
+    clock.observe(20_400, 20_500, reset) // offset in [-hour - 500, -hour + 600)
+    expect(clock.toLocal(reset * 1000)).toBe(reset * 1000 + hour + 500)
+  })
+})
