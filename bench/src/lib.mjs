@@ -3,6 +3,7 @@
 import { execFileSync, fork, spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { readdirSync, readFileSync, readlinkSync, statSync } from "node:fs"
+import http from "node:http"
 import { createRequire } from "node:module"
 import os from "node:os"
 import { fileURLToPath } from "node:url"
@@ -212,6 +213,72 @@ export const connectHttp = async (url) => {
     close: async () => {
       await transport.terminateSession()
       await client.close()
+    }
+  }
+}
+
+/**
+ * The least a Streamable HTTP client can do: JSON-RPC POSTs over one keep-alive socket, the
+ * reply read as JSON or as the one event of a stream, nothing validated. It shows what the
+ * server and the wire cost apart from the SDK client's own work (fetch, SSE parsing, schemas).
+ */
+export const connectRawHttp = async (url) => {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+  const headers = {
+    "content-type": "application/json",
+    accept: "application/json, text/event-stream"
+  }
+  const post = (message, method = "POST") =>
+    new Promise((resolve, reject) => {
+      const body = message === undefined ? "" : JSON.stringify(message)
+      const request = http.request(url, { method, agent, headers }, (response) => {
+        const chunks = []
+        response.on("data", (chunk) => chunks.push(chunk))
+        response.on("end", () => {
+          const text = Buffer.concat(chunks).toString("utf8")
+          const json = response.headers["content-type"]?.startsWith("text/event-stream")
+            ? text
+                .split("\n")
+                .find((line) => line.startsWith("data: "))
+                ?.slice(6)
+            : text
+          resolve({ response, reply: json ? JSON.parse(json) : undefined })
+        })
+        response.on("error", reject)
+      })
+      request.on("error", reject)
+      request.end(body)
+    })
+  const { response, reply } = await post({
+    jsonrpc: "2.0",
+    id: 0,
+    method: "initialize",
+    params: {
+      protocolVersion: "2025-06-18",
+      capabilities: {},
+      clientInfo: { name: "bench-raw", version: "0" }
+    }
+  })
+  headers["mcp-session-id"] = response.headers["mcp-session-id"]
+  headers["mcp-protocol-version"] = reply.result.protocolVersion
+  await post({ jsonrpc: "2.0", method: "notifications/initialized" })
+  let id = 0
+  return {
+    callTool: async (args) => {
+      id += 1
+      const { reply } = await post({
+        jsonrpc: "2.0",
+        id,
+        method: "tools/call",
+        params: { name: "update_connection", arguments: args }
+      })
+      if (reply?.result === undefined || reply.result.isError)
+        throw new Error(`tool error: ${JSON.stringify(reply)}`)
+      return reply.result
+    },
+    close: async () => {
+      await post(undefined, "DELETE")
+      agent.destroy()
     }
   }
 }
