@@ -14,7 +14,7 @@ import { Cause, Duration, Effect, Exit, Option, Redacted } from "effect"
 import type { ResolvedOptions } from "./Config.js"
 import { Timeout, type TrackstarError, TransportError, UnexpectedResponse } from "./Errors.js"
 import { BodyTooLarge } from "./NodeHttpClient.js"
-import { type Pacer, tokenKey } from "./Pacing.js"
+import { type Counted, type Pacer, tokenKey } from "./Pacing.js"
 import { type DecodedSuccess, readAnswer } from "./Response.js"
 import { isTransient, jitter, retryDelay } from "./Retry.js"
 import type { UpdateConnectionRequest } from "./Schemas.js"
@@ -60,11 +60,16 @@ export interface ExchangeContext {
   readonly pacer: Pacer
 }
 
-/** The rate-limit window an attempt was counted in, when its answer said (a 200 or a 429). */
-const countedIn = (exit: Exit.Exit<DecodedSuccess, TrackstarError>): number | undefined => {
-  if (Exit.isSuccess(exit)) return exit.value.windowReset
+/** What an attempt's answer said of the rate-limit window: a 200's reset, or a 429. */
+const countedIn = (exit: Exit.Exit<DecodedSuccess, TrackstarError>): Counted | undefined => {
+  if (Exit.isSuccess(exit))
+    return exit.value.windowReset === undefined
+      ? undefined
+      : { resetEpochSeconds: exit.value.windowReset, refused: false }
   const error = Option.getOrUndefined(Cause.failureOption(exit.cause))
-  return error?._tag === "RateLimited" ? error.resetEpochSeconds : undefined
+  return error?._tag === "RateLimited"
+    ? { resetEpochSeconds: error.resetEpochSeconds, refused: true }
+    : undefined
 }
 
 /** Makes `send`: paced attempts and retries until success, a final failure or the deadline. */

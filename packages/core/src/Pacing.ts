@@ -14,7 +14,8 @@
  *   reading its answer, so two writes on one slot are then counted at least a
  *   window apart, whatever the latency: no one-second span, aligned to the
  *   server's clock or not, sees more than `limit` writes. This costs one round
- *   trip per window of throughput per slot.
+ *   trip per window of throughput per slot. It is also the rule for a minute
+ *   after any 429, which pacing by windows should never meet.
  *
  * An idle token's first `limit` writes go out at once, so pacing never slows
  * a lone call, and tokens have separate slots, so one busy token delays no other.
@@ -36,15 +37,23 @@ export interface Pacer {
   /**
    * Runs `write` once `key` has a free slot. With a `deadline`, fails at once
    * when the slot would only be free after it, and stops waiting when it passes.
-   * `countedIn` reads from how the write ended the epoch second at which the
-   * server's window it was counted in ends, when the answer said so.
+   * `countedIn` reads from how the write ended what the server said of its
+   * rate-limit window, if anything.
    */
   readonly pace: <A, E, R, E2 = never>(
     key: string,
     write: Effect.Effect<A, E, R>,
     deadline?: Deadline<E2>,
-    countedIn?: (exit: Exit.Exit<A, E>) => number | undefined
+    countedIn?: (exit: Exit.Exit<A, E>) => Counted | undefined
   ) => Effect.Effect<A, E | E2, R>
+}
+
+/** What an answer said of the server's rate-limit window. */
+export interface Counted {
+  /** When the window the write was counted in ends, epoch seconds (`x-ratelimit-reset`). */
+  readonly resetEpochSeconds: number | undefined
+  /** Whether the server refused the write as over its limit (a 429). */
+  readonly refused: boolean
 }
 
 /** A pacer that never waits. */
@@ -56,6 +65,14 @@ export const unpaced: Pacer = { pace: (_, write) => write }
  * clock, and the server's clock may be a little behind ours.
  */
 const WINDOW_MARGIN_MILLIS = 5
+
+/**
+ * How long a 429 stops slots from following the server's windows. Pacing by them
+ * should never meet one; when it does, the server counts otherwise than its
+ * headers say (a sliding window, or another sender on the token), and only the
+ * window after each write is safe.
+ */
+const REFUSED_PAUSE_MILLIS = 60_000
 
 const keys = new WeakMap<Redacted.Redacted<string>, string>()
 
@@ -169,9 +186,13 @@ export const makePacer = (perSecond: number): Pacer => {
   }
 
   /** When a slot is free again after a write sent at `sentAt` ended at `ended`. */
-  const freeAt = (sentAt: number, ended: number, reset: number | undefined): number => {
+  let windowsPausedUntil = Number.NEGATIVE_INFINITY
+  const freeAt = (sentAt: number, ended: number, counted: Counted | undefined): number => {
+    if (counted?.refused) windowsPausedUntil = ended + REFUSED_PAUSE_MILLIS
+    const reset = counted?.resetEpochSeconds
     if (serverClock === undefined || reset === undefined) return ended + windowMillis
     serverClock.observe(sentAt, ended, reset)
+    if (ended < windowsPausedUntil) return ended + windowMillis
     return Math.min(ended + windowMillis, serverClock.toLocal(reset * 1000) + WINDOW_MARGIN_MILLIS)
   }
 
@@ -215,7 +236,7 @@ export const makePacer = (perSecond: number): Pacer => {
       key: string,
       write: Effect.Effect<A, E, R>,
       deadline?: Deadline<E2>,
-      countedIn?: (exit: Exit.Exit<A, E>) => number | undefined
+      countedIn?: (exit: Exit.Exit<A, E>) => Counted | undefined
     ): Effect.Effect<A, E | E2, R> =>
       Effect.uninterruptibleMask((restore) =>
         Effect.clockWith((clock) => {
