@@ -5,17 +5,18 @@
  * Each token has `limit` slots, and a slot carries one write at a time. When
  * it may carry the next:
  * - **By the server's window**, when the answer said which one it was counted
- *   in (`x-ratelimit-reset`): as soon as that window has ended, by the
- *   server's clock as far as its answers let us tell (ServerClock.ts). Trackstar
- *   counts in fixed one-second windows, so no window then counts more than
- *   `limit` writes, and a busy token gets the full `limit` in every window.
+ *   in (`x-ratelimit-reset`): as soon as that window has surely ended on the
+ *   server's clock, as far as its answers bound that clock (ServerClock.ts).
+ *   Trackstar counts in fixed one-second windows, so no window then counts
+ *   more than `limit` writes, and a busy token gets the full `limit` in every
+ *   window (a sliding second may see up to twice `limit`, which it allows).
  * - **Otherwise, one window (a second, plus a margin) after the write ended.**
  *   Trackstar counts a request at some moment between our sending it and our
  *   reading its answer, so two writes on one slot are then counted at least a
  *   window apart, whatever the latency: no one-second span, aligned to the
  *   server's clock or not, sees more than `limit` writes. This costs one round
- *   trip per window of throughput per slot. It is also the rule for a minute
- *   after any 429, which pacing by windows should never meet.
+ *   trip per window of throughput per slot. It is also a token's rule for a
+ *   minute after a 429 on it, which pacing by windows should never meet.
  *
  * An idle token's first `limit` writes go out at once, so pacing never slows
  * a lone call, and tokens have separate slots, so one busy token delays no other.
@@ -61,8 +62,7 @@ export const unpaced: Pacer = { pace: (_, write) => write }
 
 /**
  * Widens the window a little beyond one second, and waits as long past the end
- * of a server's window: timers may fire a millisecond early against the wall
- * clock, and the server's clock may be a little behind ours.
+ * of a server's window: timers may fire a millisecond early against the clock.
  */
 const WINDOW_MARGIN_MILLIS = 5
 
@@ -121,6 +121,8 @@ interface Lane {
   slots: number
   /** Writes waiting, sleeping or in flight; a lane in use is never swept. */
   users: number
+  /** Until when a 429 keeps this key's slots off the server's windows. */
+  windowsPausedUntil: number
 }
 
 const insertSorted = (times: Array<number>, time: number): void => {
@@ -149,7 +151,10 @@ const release = (lane: Lane): void => {
   lane.held -= 1
 }
 
-/** Makes a pacer allowing `perSecond` writes per key in any one-second span. */
+/**
+ * Makes a pacer allowing `perSecond` writes per key: in any one-second span, or,
+ * where answers give the server's windows, in each of them.
+ */
 export const makePacer = (perSecond: number): Pacer => {
   if (perSecond <= 0) return unpaced
   const limit = Math.max(1, Math.floor(perSecond))
@@ -169,7 +174,15 @@ export const makePacer = (perSecond: number): Pacer => {
     }
     let lane = lanes.get(key)
     if (lane === undefined) {
-      lane = { held: 0, queue: [], head: 0, cooling: [], slots: 0, users: 0 }
+      lane = {
+        held: 0,
+        queue: [],
+        head: 0,
+        cooling: [],
+        slots: 0,
+        users: 0,
+        windowsPausedUntil: Number.NEGATIVE_INFINITY
+      }
       lanes.set(key, lane)
     }
     lane.users += 1
@@ -185,14 +198,18 @@ export const makePacer = (perSecond: number): Pacer => {
     return lane.cooling.shift() ?? now
   }
 
-  /** When a slot is free again after a write sent at `sentAt` ended at `ended`. */
-  let windowsPausedUntil = Number.NEGATIVE_INFINITY
-  const freeAt = (sentAt: number, ended: number, counted: Counted | undefined): number => {
-    if (counted?.refused) windowsPausedUntil = ended + REFUSED_PAUSE_MILLIS
+  /** When a slot of `lane` is free again after a write sent at `sentAt` ended at `ended`. */
+  const freeAt = (
+    lane: Lane,
+    sentAt: number,
+    ended: number,
+    counted: Counted | undefined
+  ): number => {
+    if (counted?.refused) lane.windowsPausedUntil = ended + REFUSED_PAUSE_MILLIS
     const reset = counted?.resetEpochSeconds
     if (serverClock === undefined || reset === undefined) return ended + windowMillis
     serverClock.observe(sentAt, ended, reset)
-    if (ended < windowsPausedUntil) return ended + windowMillis
+    if (ended < lane.windowsPausedUntil) return ended + windowMillis
     return Math.min(ended + windowMillis, serverClock.toLocal(reset * 1000) + WINDOW_MARGIN_MILLIS)
   }
 
@@ -272,7 +289,7 @@ export const makePacer = (perSecond: number): Pacer => {
                   lane.cooling,
                   sentAt === undefined
                     ? readyAt
-                    : freeAt(sentAt, clock.unsafeCurrentTimeMillis(), countedIn?.(exit))
+                    : freeAt(lane, sentAt, clock.unsafeCurrentTimeMillis(), countedIn?.(exit))
                 )
                 leave(lane)
               })

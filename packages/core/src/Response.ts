@@ -60,6 +60,15 @@ const number = (value: string | undefined): number | undefined => {
   return Number.isFinite(n) ? n : undefined
 }
 
+/**
+ * `x-ratelimit-reset` as the epoch second it should be, or undefined: some APIs
+ * send the seconds left instead, which must not pass for a time in 1970.
+ */
+const epochSeconds = (value: string | undefined): number | undefined => {
+  const n = number(value)
+  return n !== undefined && n >= 1e9 && n < 1e11 ? n : undefined
+}
+
 /** Longest wait read from `x-ratelimit-reset`, whose windows last one second. */
 const RESET_WAIT_CAP_MILLIS = 2_000
 
@@ -107,7 +116,7 @@ export const decodeAnswer = (
       return Either.right({
         body: body.right,
         requestId,
-        windowReset: number(headers["x-ratelimit-reset"])
+        windowReset: epochSeconds(headers["x-ratelimit-reset"])
       })
   }
   const errorBody = Option.flatMap(json, decodeErrorBody)

@@ -9,18 +9,18 @@
  * it was counted at or after `R - 1` s and before `R` s server time, and
  * somewhere between `s` and `r` ours, so `(R - 1) s - r <= offset < R s - s`.
  *
- * Like every client of an epoch-second reset header, we take our clock to agree
- * with the server's (both follow NTP) for as long as the answers allow it. When
- * they prove otherwise (an answer counted in a window that, by our clock, had
- * already ended or not yet begun) we fall back to the lowest offset they allow:
- * the server then reaches a time no sooner than we wait for it.
+ * We wait by the lowest offset the answers allow, so the server's clock has
+ * surely reached a time when ours shows it, whichever way the two differ. The
+ * bound is loose at first (an answer read late in its window); it tightens as
+ * answers come soon after a window begins, and a loose bound only shifts when
+ * in each window a slot's write goes, not how many go.
  */
 
 /** Bounds on the server's clock minus ours, in milliseconds. */
 export interface ServerClock {
   /** Records an answer sent at `sentAt`, read by `answeredAt` (ours), counted in the window ending at `resetEpochSeconds`. */
   readonly observe: (sentAt: number, answeredAt: number, resetEpochSeconds: number) => void
-  /** When our clock will show that the server's has reached `serverMillis`. */
+  /** When our clock will show that the server's has surely reached `serverMillis`. */
   readonly toLocal: (serverMillis: number) => number
 }
 
@@ -41,6 +41,6 @@ export const makeServerClock = (): ServerClock => {
         upper = Math.min(upper, high)
       }
     },
-    toLocal: (serverMillis) => serverMillis - (lower <= 0 && upper >= 0 ? 0 : lower)
+    toLocal: (serverMillis) => serverMillis - lower
   }
 }

@@ -35,6 +35,8 @@ describe("decodeAnswer", () => {
       Either.map(answer(200, ok, { "x-ratelimit-reset": reset }), (a) => a.windowReset)
     expect(read("1764700000")).toStrictEqual(Either.right(1764700000))
     expect(read("soon")).toStrictEqual(Either.right(undefined))
+    // Seconds left, as some APIs send, are not a time in 1970.
+    expect(read("1")).toStrictEqual(Either.right(undefined))
   })
 
   it.each([
