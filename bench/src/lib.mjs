@@ -236,13 +236,16 @@ export const connectRawHttp = async (url) => {
         response.on("data", (chunk) => chunks.push(chunk))
         response.on("end", () => {
           const text = Buffer.concat(chunks).toString("utf8")
-          const json = response.headers["content-type"]?.startsWith("text/event-stream")
+          // A stream may carry notifications before the reply: take the message with this id.
+          const messages = response.headers["content-type"]?.startsWith("text/event-stream")
             ? text
                 .split("\n")
-                .find((line) => line.startsWith("data: "))
-                ?.slice(6)
-            : text
-          resolve({ response, reply: json ? JSON.parse(json) : undefined })
+                .filter((line) => line.startsWith("data:"))
+                .map((line) => JSON.parse(line.slice(5)))
+            : text === ""
+              ? []
+              : [JSON.parse(text)]
+          resolve({ response, reply: messages.find((m) => m.id === message?.id) })
         })
         response.on("error", reject)
       })
@@ -259,7 +262,8 @@ export const connectRawHttp = async (url) => {
       clientInfo: { name: "bench-raw", version: "0" }
     }
   })
-  headers["mcp-session-id"] = response.headers["mcp-session-id"]
+  const session = response.headers["mcp-session-id"]
+  if (session !== undefined) headers["mcp-session-id"] = session
   headers["mcp-protocol-version"] = reply.result.protocolVersion
   await post({ jsonrpc: "2.0", method: "notifications/initialized" })
   let id = 0
