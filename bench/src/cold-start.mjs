@@ -8,6 +8,7 @@ import {
   API_KEY,
   BASELINE,
   forkUnlimitedEmulator,
+  initialize,
   isMain,
   makeConnections,
   memoryOf,
@@ -33,16 +34,7 @@ export const SERVERS = {
 }
 
 const MESSAGES = [
-  {
-    jsonrpc: "2.0",
-    id: 1,
-    method: "initialize",
-    params: {
-      protocolVersion: "2025-06-18",
-      capabilities: {},
-      clientInfo: { name: "bench", version: "0" }
-    }
-  },
+  initialize(1),
   { jsonrpc: "2.0", method: "notifications/initialized" },
   { jsonrpc: "2.0", id: 2, method: "tools/list" }
 ]

@@ -217,6 +217,18 @@ export const connectHttp = async (url) => {
   }
 }
 
+/** The `initialize` request of the benches' hand-written clients. */
+export const initialize = (id) => ({
+  jsonrpc: "2.0",
+  id,
+  method: "initialize",
+  params: {
+    protocolVersion: "2025-06-18",
+    capabilities: {},
+    clientInfo: { name: "bench", version: "0" }
+  }
+})
+
 /**
  * The least a Streamable HTTP client can do: JSON-RPC POSTs over one keep-alive socket, the
  * reply read as JSON or as the one event of a stream, nothing validated. It shows what the
@@ -252,16 +264,7 @@ export const connectRawHttp = async (url) => {
       request.on("error", reject)
       request.end(body)
     })
-  const { response, reply } = await post({
-    jsonrpc: "2.0",
-    id: 0,
-    method: "initialize",
-    params: {
-      protocolVersion: "2025-06-18",
-      capabilities: {},
-      clientInfo: { name: "bench-raw", version: "0" }
-    }
-  })
+  const { response, reply } = await post(initialize(0))
   const session = response.headers["mcp-session-id"]
   if (session !== undefined) headers["mcp-session-id"] = session
   headers["mcp-protocol-version"] = reply.result.protocolVersion
