@@ -1,5 +1,4 @@
-// `pnpm bench`: every section in sequence, one process, markdown on stdout.
-//   node bench/src/run.mjs [core] [mcp] [cold] [pacing] [scaling] [anatomy] [--quick] [--write FILE]
+// `pnpm bench`: every section in sequence, one process, markdown on stdout (`--help` for usage).
 // `anatomy` (where the core's per-call cost goes) runs only when named.
 // With --write, the figures replace the generated part of FILE (between the bench markers),
 // leaving the hand-written text around it alone.
@@ -26,12 +25,43 @@ const DEFAULT = ["core", "mcp", "cold", "pacing", "scaling"]
 const BEGIN = "<!-- bench:begin -->"
 const END = "<!-- bench:end -->"
 
-const argv = process.argv.slice(2)
-const writeAt = argv.indexOf("--write")
-const target = writeAt >= 0 ? argv[writeAt + 1] : undefined
-if (writeAt >= 0 && target === undefined) throw new Error("--write needs a file")
-const chosen = argv.filter((a, i) => a in SECTIONS && (writeAt < 0 || i !== writeAt + 1))
-const names = chosen.length > 0 ? chosen : DEFAULT
+const USAGE = `Usage: node bench/src/run.mjs [section...] [--quick] [--write FILE]
+  (or pnpm bench [section...] [--quick] [--write FILE], which builds first)
+
+Sections: ${Object.keys(SECTIONS).join(", ")}; with none, all but anatomy (about 3 minutes).
+  --quick        a smoke run with few samples (figures mean little)
+  --write FILE   also replace the generated block of FILE (docs/benchmarks.md)
+Markdown goes to stdout, progress to stderr.`
+
+/** Sections and options from the command line; anything unknown stops before any work. */
+const parseArgs = (argv) => {
+  const chosen = []
+  let target
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]
+    if (a === "--help" || a === "-h") {
+      process.stdout.write(`${USAGE}\n`)
+      process.exit(0)
+    } else if (a === "--write") {
+      target = argv[++i]
+      if (target === undefined || target.startsWith("--")) usageError("--write needs a file")
+    } else if (a === "--quick") {
+      // read by lib.mjs
+    } else if (a in SECTIONS) {
+      chosen.push(a)
+    } else {
+      usageError(`unknown ${a.startsWith("-") ? "option" : "section"} '${a}'`)
+    }
+  }
+  return { names: chosen.length > 0 ? chosen : DEFAULT, target }
+}
+
+function usageError(message) {
+  process.stderr.write(`bench: ${message}\n\n${USAGE}\n`)
+  process.exit(2)
+}
+
+const { names, target } = parseArgs(process.argv.slice(2))
 
 const m = machine()
 const before = source()

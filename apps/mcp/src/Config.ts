@@ -257,9 +257,23 @@ const emulatorProvider = (emulator: EmulatorTarget) =>
     ])
   )
 
+/** Every leaf of a config error as `VARIABLE: what was wrong`. */
+const configProblems = (error: ConfigError.ConfigError): ReadonlyArray<string> => {
+  switch (error._op) {
+    case "And":
+    case "Or":
+      return [...configProblems(error.left), ...configProblems(error.right)]
+    case "Unsupported":
+    case "SourceUnavailable":
+    case "InvalidData":
+    case "MissingData":
+      return [`${error.path.join(".")}: ${error.message}`]
+  }
+}
+
+/** One line naming each bad variable; the messages quote only non-secret settings. */
 const formatConfigError = (error: ConfigError.ConfigError): string =>
-  // Config errors name the variable and say what was expected; Redacted values never print.
-  `invalid configuration: ${String(error).replace(/^\(|\)$/g, "")}`
+  `invalid configuration: ${[...new Set(configProblems(error))].join("; ")}`
 
 /** Builds the setup; fails with a `StartupError` naming what to fix. */
 export const make = (

@@ -56,6 +56,11 @@ Environment:
   TRACKSTAR_RETRY_MAX_DELAY_MS   longest computed backoff, default 10000
   TRACKSTAR_WRITES_PER_SECOND    client-side pacing per access token, default 50 (0 = off)
   TRACKSTAR_LOG_LEVEL            debug | info | warning | error | none (stderr), default info
+  TRACKSTAR_MCP_CONFIG           the file --config reads
+  TRACKSTAR_MCP_COMPATIBLE_SCHEMA  1 = --compatible-schema
+  TRACKSTAR_MCP_AUTH_TOKEN       the bearer token --auth-token sets (with --http)
+  TRACKSTAR_MCP_ALLOWED_ORIGINS  the list --allowed-origins sets (with --http)
+  TRACKSTAR_MCP_ALLOWED_HOSTS    the list --allowed-hosts sets (with --http)
 `
 
 const fail = (message: string): never => {
@@ -73,8 +78,8 @@ const parse = () => {
         config: { type: "string" },
         "compatible-schema": { type: "boolean", default: false },
         http: { type: "boolean", default: false },
-        host: { type: "string", default: "127.0.0.1" },
-        port: { type: "string", default: "8808" },
+        host: { type: "string" },
+        port: { type: "string" },
         "auth-token": { type: "string" },
         "allowed-origins": { type: "string" },
         "allowed-hosts": { type: "string" },
@@ -111,6 +116,9 @@ const switchOf = (name: string, value: string | undefined): boolean => {
   )
 }
 
+/** Flags that mean something only with --http: given without it, they are a mistake to report. */
+const HTTP_ONLY = ["host", "port", "auth-token", "allowed-origins", "allowed-hosts"] as const
+
 const portOf = (value: string): number => {
   const port = Number(value)
   return Number.isInteger(port) && port >= 0 && port <= 65535
@@ -131,6 +139,23 @@ const listenFailure = (error: unknown, host: string, port: number): string => {
   return error instanceof Error ? error.message : String(error)
 }
 
+/** Settings that --emulator replaces with its own URL, key and connections. */
+const EMULATOR_REPLACES = [
+  "TRACKSTAR_BASE_URL",
+  "TRACKSTAR_API_KEY",
+  "TRACKSTAR_ACCESS_TOKEN",
+  "TRACKSTAR_DEFAULT_CONNECTION",
+  "TRACKSTAR_MCP_CONFIG"
+]
+
+/** Where calls go, in words, for the start-up line. */
+const describeTarget = (target: Config.Target, origin: string): string =>
+  target === "emulator"
+    ? `the local emulator at ${origin}`
+    : target === "trackstar"
+      ? `Trackstar at ${origin}`
+      : `${origin} (TRACKSTAR_BASE_URL)`
+
 /** How long a shutdown waits for calls in flight. */
 const GRACE_MILLIS = 10_000
 
@@ -139,7 +164,15 @@ const main = async () => {
   if (flags.help) return void process.stdout.write(USAGE)
   if (flags.version) return void process.stdout.write(`${VERSION}\n`)
   const env = process.env
-  const port = portOf(flags.port)
+  if (!flags.http) {
+    const stray = HTTP_ONLY.filter((name) => flags[name] !== undefined).map((name) => `--${name}`)
+    if (stray.length > 0)
+      return fail(
+        `${stray.join(", ")} ${stray.length === 1 ? "applies" : "apply"} only with --http (the server is on stdio without it): add --http, or remove ${stray.length === 1 ? "it" : "them"}`
+      )
+  }
+  const host = flags.host ?? "127.0.0.1"
+  const port = portOf(flags.port ?? "8808")
   const logLevel = Logger.levelOf(env.TRACKSTAR_LOG_LEVEL)
   if (typeof logLevel === "string") return fail(logLevel)
   const compatibleSchema =
@@ -154,8 +187,18 @@ const main = async () => {
     : undefined
   if (emulator !== undefined) {
     log(`using the local Trackstar emulator at ${emulator.url} (demo data, no account needed)`)
-    if (given(env.TRACKSTAR_BASE_URL) !== undefined)
-      log("TRACKSTAR_BASE_URL is ignored: --emulator sends every call to the local emulator")
+    const ignored = [
+      ...(given(flags.config) === undefined ? [] : ["--config"]),
+      ...EMULATOR_REPLACES,
+      ...Object.keys(env)
+        .filter((name) => name.startsWith("TRACKSTAR_ACCESS_TOKEN_"))
+        .sort()
+    ].filter((name) => name.startsWith("--") || given(env[name]) !== undefined)
+    // Names only: the values are secrets.
+    if (ignored.length > 0)
+      log(
+        `${ignored.join(", ")} ${ignored.length === 1 ? "is" : "are"} ignored: --emulator sends every call to the local emulator, with its own API key and demo connections`
+      )
   }
 
   const runtime = ManagedRuntime.make(
@@ -184,7 +227,7 @@ const main = async () => {
   }
   const { connections, defaultConnection, client, target } = setup.value
   log(
-    `${VERSION}: ${client._tag === "Right" ? `${target} at ${client.right.baseUrl.origin}` : "no TRACKSTAR_API_KEY, calls will explain what to set"}; connections: ${
+    `${VERSION} ready; ${client._tag === "Right" ? `calls go to ${describeTarget(target, client.right.baseUrl.origin)}` : "TRACKSTAR_API_KEY is not set, so each call will say what to set"}; connections: ${
       connections.map((c) => c.name).join(", ") || "none"
     }${defaultConnection === undefined ? "" : `; default connection: ${defaultConnection}`}`
   )
@@ -201,7 +244,7 @@ const main = async () => {
   if (flags.http) {
     const { serveHttp } = await import("./Http.js")
     const endpoint = await serveHttp({
-      host: flags.host,
+      host,
       port,
       authToken,
       allowedOrigins: list(given(flags["allowed-origins"]) ?? env.TRACKSTAR_MCP_ALLOWED_ORIGINS),
@@ -209,7 +252,7 @@ const main = async () => {
       createServer: () => createServer(context),
       inFlight,
       log
-    }).catch((error: unknown) => fail(listenFailure(error, flags.host, port)))
+    }).catch((error: unknown) => fail(listenFailure(error, host, port)))
     log(
       `listening on ${endpoint.url} (health: ${endpoint.url.replace(/\/mcp$/, "/healthz")})${authToken ? ", bearer token required" : ""}`
     )

@@ -177,11 +177,17 @@ describe("stdio server, spawned by the SDK client", () => {
     expect(textOf(result)).toContain("no real Trackstar connection was changed")
   })
 
-  it("says that --emulator overrides a TRACKSTAR_BASE_URL that is set", async () => {
-    const session = await open({ TRACKSTAR_API_KEY: "" }, ["--emulator"])
+  it("names the settings --emulator overrides, never their values", async () => {
+    const session = await open({ TRACKSTAR_ACCESS_TOKEN_ACME: TOKEN }, ["--emulator"])
     const result = await session.call({ webhooks_disabled: false })
     expect(result.structuredContent).toMatchObject({ target: "emulator" })
-    expect(session.stderr()).toContain("TRACKSTAR_BASE_URL is ignored: --emulator")
+    const stderr = session.stderr()
+    expect(stderr).toContain(
+      "TRACKSTAR_BASE_URL, TRACKSTAR_API_KEY, TRACKSTAR_ACCESS_TOKEN, TRACKSTAR_ACCESS_TOKEN_ACME are ignored: --emulator"
+    )
+    expect(stderr).toContain("calls go to the local emulator at http://127.0.0.1:")
+    expect(stderr).not.toContain(TOKEN)
+    expect(stderr).not.toContain(API_KEY)
   })
 
   it("exits cleanly when the client closes stdin", async () => {
@@ -253,10 +259,22 @@ describe("command line", () => {
     expect(result.stdout).toBe("")
   })
 
-  it("checks the other settings even without an API key, so that the key is the last fix", () => {
-    const result = run([], { TRACKSTAR_TIMEOUT_MS: "10s" })
+  it("refuses HTTP-only flags without --http, saying what to do", () => {
+    const result = run(["--port", "9000", "--auth-token", "t0ken-value"])
     expect(result.status).toBe(2)
-    expect(result.stderr).toContain("TRACKSTAR_TIMEOUT_MS")
+    expect(result.stderr).toContain(
+      "--port, --auth-token apply only with --http (the server is on stdio without it): add --http, or remove them"
+    )
+    expect(result.stderr).not.toContain("t0ken-value")
+    expect(result.stdout).toBe("")
+  })
+
+  it("checks the other settings even without an API key, so that the key is the last fix", () => {
+    const result = run([], { TRACKSTAR_TIMEOUT_MS: "10s", TRACKSTAR_MAX_ATTEMPTS: "many" })
+    expect(result.status).toBe(2)
+    expect(result.stderr).toContain(
+      'invalid configuration: TRACKSTAR_TIMEOUT_MS: Expected a whole number of milliseconds, got "10s"; TRACKSTAR_MAX_ATTEMPTS: Expected a whole number, got "many"'
+    )
     expect(result.stdout).toBe("")
   })
 
