@@ -28,6 +28,7 @@ import {
   withoutPlatformSpan
 } from "./Telemetry.js"
 import { RequestTimedOut, timedSendOf } from "./TimedSend.js"
+import { monotonicMillis } from "./Timers.js"
 import { timeoutFail } from "./Timing.js"
 import { transportReason } from "./Transport.js"
 
@@ -124,7 +125,7 @@ export const makeExchange = ({ settings, http, endpoint, pacer }: ExchangeContex
         HttpClientRequest.bodyUnsafeJson(body)
       )
       // The deadline's limit when it is nearer than the attempt's; none left, nothing is sent.
-      const left = deadlineAt - clock.unsafeCurrentTimeMillis()
+      const left = deadlineAt - monotonicMillis(clock)
       if (left <= 0)
         return Effect.tapError(Effect.fail(deadlineReached()), (e) => logFailure(e, number))
       const [limit, onTimeout] =
@@ -188,7 +189,7 @@ export const makeExchange = ({ settings, http, endpoint, pacer }: ExchangeContex
   ): Effect.Effect<UpdateConnectionResult, TrackstarError> =>
     Effect.clockWith((clock) => {
       const deadline = {
-        at: clock.unsafeCurrentTimeMillis() + deadlineMillis,
+        at: monotonicMillis(clock) + deadlineMillis,
         onDeadline: deadlineReached
       }
       const key = tokenKey(token)
@@ -206,7 +207,7 @@ export const makeExchange = ({ settings, http, endpoint, pacer }: ExchangeContex
           Effect.map(({ body, requestId }) => ({ ...body, requestId, attempts: number })),
           Effect.catchAll((error) =>
             Effect.flatMap(jitter, (factor) => {
-              const now = clock.unsafeCurrentTimeMillis()
+              const now = monotonicMillis(clock)
               const delay = retryDelay(settings, number, error, now, deadline.at, factor)
               if (delay === undefined) return Effect.fail(error)
               const notify =

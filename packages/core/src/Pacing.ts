@@ -1,22 +1,24 @@
 /**
  * Client-side pacing of writes per access token, so that a burst stays under
- * Trackstar's 50 writes/s per token instead of collecting 429s.
+ * Trackstar's 50 writes/s per token instead of collecting 429s. Its times are
+ * on the monotonic timeline (`monotonicMillis`), deadlines included.
  *
  * Each token has `limit` slots, and a slot carries one write at a time. When
  * it may carry the next:
  * - **By the server's window**, when the answer said which one it was counted
  *   in (`x-ratelimit-reset`): as soon as that window has surely ended on the
  *   server's clock, as far as its answers bound that clock (ServerClock.ts).
- *   Trackstar counts in fixed one-second windows, so no window then counts
- *   more than `limit` writes, and a busy token gets the full `limit` in every
- *   window (a sliding second may see up to twice `limit`, which it allows).
+ *   With fixed one-second windows, as that header describes, no window then
+ *   counts more than `limit` writes, and a busy token gets the full `limit` in
+ *   every window (a sliding second may see up to twice `limit`).
  * - **Otherwise, one window (a second, plus a margin) after the write ended.**
  *   Trackstar counts a request at some moment between our sending it and our
  *   reading its answer, so two writes on one slot are then counted at least a
  *   window apart, whatever the latency: no one-second span, aligned to the
  *   server's clock or not, sees more than `limit` writes. This costs one round
  *   trip per window of throughput per slot. It is also a token's rule for a
- *   minute after a 429 on it, which pacing by windows should never meet.
+ *   while after a 429 on it, which pacing by windows should never meet: a
+ *   minute, doubled (up to an hour) each time windows meet a 429 again.
  *
  * An idle token's first `limit` writes go out at once, so pacing never slows
  * a lone call, and tokens have separate slots, so one busy token delays no other.
@@ -25,10 +27,11 @@
 import { createHash } from "node:crypto"
 import { Duration, Effect, Exit, Redacted } from "effect"
 import { makeServerClock } from "./ServerClock.js"
+import { monotonicMillis } from "./Timers.js"
 
 /** A time by which a write must have started, and the failure if it cannot. */
 export interface Deadline<E> {
-  /** Epoch milliseconds. */
+  /** Milliseconds on the monotonic timeline (`monotonicMillis`). */
   readonly at: number
   readonly onDeadline: () => E
 }
@@ -67,12 +70,15 @@ export const unpaced: Pacer = { pace: (_, write) => write }
 const WINDOW_MARGIN_MILLIS = 5
 
 /**
- * How long a 429 stops slots from following the server's windows. Pacing by them
- * should never meet one; when it does, the server counts otherwise than its
- * headers say (a sliding window, or another sender on the token), and only the
- * window after each write is safe.
+ * How long a 429 first stops slots from following the server's windows. Pacing
+ * by them should never meet one; when it does, another sender used the token or
+ * the server counts otherwise than its headers say (a sliding window), and only
+ * the window after each write is safe. Each later 429 met while following the
+ * windows doubles the pause, up to `REFUSED_PAUSE_MAX_MILLIS`, so a server that
+ * never keeps to them costs one 429 an hour, not one a minute.
  */
 const REFUSED_PAUSE_MILLIS = 60_000
+const REFUSED_PAUSE_MAX_MILLIS = 3_600_000
 
 const keys = new WeakMap<Redacted.Redacted<string>, string>()
 
@@ -123,6 +129,8 @@ interface Lane {
   users: number
   /** Until when a 429 keeps this key's slots off the server's windows. */
   windowsPausedUntil: number
+  /** How long the next 429 met while following the windows pauses them. */
+  refusedPause: number
 }
 
 const insertSorted = (times: Array<number>, time: number): void => {
@@ -169,7 +177,9 @@ export const makePacer = (perSecond: number): Pacer => {
     if (now - sweptAt >= IDLE_MILLIS) {
       sweptAt = now
       for (const [k, lane] of lanes) {
-        if (lane.users === 0 && (lane.cooling.at(-1) ?? 0) <= now) lanes.delete(k)
+        // A lane paused by a 429 is kept, or the pause would be forgotten.
+        const idle = lane.users === 0 && (lane.cooling.at(-1) ?? 0) <= now
+        if (idle && lane.windowsPausedUntil <= now) lanes.delete(k)
       }
     }
     let lane = lanes.get(key)
@@ -181,7 +191,8 @@ export const makePacer = (perSecond: number): Pacer => {
         cooling: [],
         slots: 0,
         users: 0,
-        windowsPausedUntil: Number.NEGATIVE_INFINITY
+        windowsPausedUntil: Number.NEGATIVE_INFINITY,
+        refusedPause: REFUSED_PAUSE_MILLIS
       }
       lanes.set(key, lane)
     }
@@ -205,7 +216,12 @@ export const makePacer = (perSecond: number): Pacer => {
     ended: number,
     counted: Counted | undefined
   ): number => {
-    if (counted?.refused) lane.windowsPausedUntil = ended + REFUSED_PAUSE_MILLIS
+    if (counted?.refused) {
+      const followingWindows = sentAt >= lane.windowsPausedUntil
+      lane.windowsPausedUntil = ended + lane.refusedPause
+      if (followingWindows)
+        lane.refusedPause = Math.min(2 * lane.refusedPause, REFUSED_PAUSE_MAX_MILLIS)
+    }
     const reset = counted?.resetEpochSeconds
     if (serverClock === undefined || reset === undefined) return ended + windowMillis
     serverClock.observe(sentAt, ended, reset)
@@ -257,10 +273,10 @@ export const makePacer = (perSecond: number): Pacer => {
     ): Effect.Effect<A, E | E2, R> =>
       Effect.uninterruptibleMask((restore) =>
         Effect.clockWith((clock) => {
-          const entered = clock.unsafeCurrentTimeMillis()
+          const entered = monotonicMillis(clock)
           const lane = enter(key, entered)
           const send = (): Effect.Effect<A, E | E2, R> => {
-            const now = clock.unsafeCurrentTimeMillis()
+            const now = monotonicMillis(clock)
             const readyAt = claim(lane, now)
             // A write that could only start at or after the deadline is not sent at all.
             if (deadline !== undefined && Math.max(readyAt, now) >= deadline.at) {
@@ -277,7 +293,7 @@ export const makePacer = (perSecond: number): Pacer => {
                 : Effect.zipRight(
                     Effect.sleep(readyAt - now),
                     Effect.suspend(() => {
-                      sentAt = clock.unsafeCurrentTimeMillis()
+                      sentAt = monotonicMillis(clock)
                       return write
                     })
                   )
@@ -289,7 +305,7 @@ export const makePacer = (perSecond: number): Pacer => {
                   lane.cooling,
                   sentAt === undefined
                     ? readyAt
-                    : freeAt(lane, sentAt, clock.unsafeCurrentTimeMillis(), countedIn?.(exit))
+                    : freeAt(lane, sentAt, monotonicMillis(clock), countedIn?.(exit))
                 )
                 leave(lane)
               })

@@ -165,7 +165,8 @@ export const decodeAnswer = (
     )
   }
   if (status === 429) {
-    const reset = number(headers["x-ratelimit-reset"])
+    // Seconds left in place of an epoch second would read as a time in 1970: then no reset.
+    const reset = epochSeconds(headers["x-ratelimit-reset"])
     const wait =
       retryAfterMillis(headers["retry-after"], now) ??
       // Windows are one second long: a reset further off only means our clock and theirs differ.

@@ -2,7 +2,7 @@
 // emulator's real fixed-window limiter of 50 writes/s per token (zero 429s, the rate achieved).
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import type { Emulator } from "@trackstar-mcp/emulator"
-import { Clock, Effect, Exit, Fiber, Redacted, TestClock } from "effect"
+import { Clock, Effect, Exit, Fiber, Option, Redacted, TestClock } from "effect"
 import { type Counted, makePacer } from "../src/Pacing.js"
 import { clientFor, eventually, newConnection, requestsFor, startEmulator } from "./support.js"
 
@@ -168,15 +168,17 @@ describe("makePacer (TestClock)", () => {
 describe("makePacer with the server's windows (TestClock)", () => {
   /**
    * A fixed-window limiter of `limit` writes a second whose clock is `offset` ms ahead of
-   * ours, counting each write `before` ms after it starts and answering `after` ms later.
-   * Each write answers with the epoch second its window ends, as `x-ratelimit-reset` does.
+   * ours at 20 s, and gains `drift` ms a second on ours, counting each write `before` ms after it
+   * starts and answering `after` ms later. Each write answers with the epoch second its
+   * window ends, as `x-ratelimit-reset` does.
    */
-  const fixedWindowServer = (limit: number, offset: number) => {
+  const fixedWindowServer = (limit: number, offset: number, drift = 0) => {
     const windows = new Map<number, { accepted: number; refused: number }>()
     const write = (before: number, after: number) =>
       Effect.gen(function* () {
         yield* Effect.sleep(before)
-        const reset = Math.floor(((yield* Clock.currentTimeMillis) + offset) / 1000) + 1
+        const now = yield* Clock.currentTimeMillis
+        const reset = Math.floor((now + offset + (drift * (now - 20_000)) / 1000) / 1000) + 1
         const window = windows.get(reset) ?? { accepted: 0, refused: 0 }
         windows.set(reset, window)
         const refused = window.accepted >= limit
@@ -190,16 +192,17 @@ describe("makePacer with the server's windows (TestClock)", () => {
   const countedOf = (exit: Exit.Exit<Counted>) => (Exit.isSuccess(exit) ? exit.value : undefined)
   const countedIn = (resetEpochSeconds: number) => ({ resetEpochSeconds, refused: false })
 
-  /** `count` writes with durations from a fixed pseudo-random sequence, 1 to 60 ms each side. */
+  /** `count` writes with durations from a fixed pseudo-random sequence, 1 to `longest` ms each side. */
   const burst = (
     pacer: ReturnType<typeof makePacer>,
     server: ReturnType<typeof fixedWindowServer>,
-    count: number
+    count: number,
+    longest = 60
   ) => {
     let seed = 11
     const next = () => {
       seed = (seed * 48271) % 2147483647
-      return 1 + (seed % 60)
+      return 1 + (seed % longest)
     }
     return Effect.forEach(
       Array.from({ length: count }, () => server.write(next(), next())),
@@ -240,28 +243,55 @@ describe("makePacer with the server's windows (TestClock)", () => {
       yield* timedWrite(pacer, starts, "a", 10, onOurClock)
       yield* TestClock.adjust(500)
       // Two writes on "b", the first answered at 10.6 s: its slot is free at 11 s + 10 ms
-      // (and the margin), not a window after it ended (11_605).
+      // (and the margin), not a window after it ended (11_605); the 10 ms bound has
+      // loosened by 1 ms a second for the 0.59 s since it was read.
       yield* timedWrite(pacer, starts, "b", 100, onOurClock)
       yield* timedWrite(pacer, starts, "b", 100, onOurClock)
       yield* TestClock.adjust(2000)
-      expect(starts).toStrictEqual({ a: [10_000], b: [10_500, 11_015] })
+      expect(starts).toStrictEqual({ a: [10_000], b: [10_500, 11_015.59] })
     })
   )
 
-  it.effect.each([0, 3, 250, -3, -20, -300])(
+  /** Whether every write is done, the windows run without a gap, and all were full but the ends. */
+  const expectFullWindows = (
+    server: ReturnType<typeof fixedWindowServer>,
+    fibers: ReadonlyArray<Fiber.RuntimeFiber<unknown, unknown>>,
+    limit: number
+  ) =>
+    Effect.gen(function* () {
+      for (const fiber of fibers) expect(Option.isSome(yield* Fiber.poll(fiber))).toBe(true)
+      const seconds = [...server.windows.keys()]
+      expect(seconds).toStrictEqual(seconds.map((_, i) => (seconds[0] ?? 0) + i))
+      const counts = [...server.windows.values()]
+      expect(counts.every((w) => w.refused === 0)).toBe(true)
+      expect(counts.slice(1, -1).every((w) => w.accepted === limit)).toBe(true)
+    })
+
+  it.effect.each([0, 3, 20, 250, -3, -20, -300])(
     "fills the windows to the limit and never past it, server clock %i ms ahead of ours",
     (offset) =>
       Effect.gen(function* () {
         yield* TestClock.adjust(20_400)
         const server = fixedWindowServer(5, offset)
         const fibers = yield* burst(makePacer(5), server, 60)
-        for (let i = 0; i < 150; i++) yield* TestClock.adjust(100)
-        yield* Fiber.joinAll(fibers)
-        const counts = [...server.windows.values()]
-        expect(counts.every((w) => w.refused === 0)).toBe(true)
-        // 60 writes, 5 a window: the first and last may be partial, the rest are full.
-        expect(counts.slice(1, -1).every((w) => w.accepted === 5)).toBe(true)
-        expect(counts.length).toBeLessThanOrEqual(13)
+        // 60 writes, 5 a window: done within 13 windows, the first and last perhaps partial.
+        yield* TestClock.adjust(13_000)
+        yield* expectFullWindows(server, fibers, 5)
+        expect(server.windows.size).toBeLessThanOrEqual(13)
+      })
+  )
+
+  it.effect.each([-0.5, 0.5])(
+    "keeps to the windows of a server clock drifting %d ms a second from ours",
+    (drift) =>
+      Effect.gen(function* () {
+        yield* TestClock.adjust(20_000)
+        const server = fixedWindowServer(5, 0, drift)
+        // A busy minute on quick answers, so the first ones bound the offset within a few
+        // ms: left as it was, that bound would be 30 ms off by the end.
+        const fibers = yield* burst(makePacer(5), server, 300, 10)
+        yield* TestClock.adjust(61_000)
+        yield* expectFullWindows(server, fibers, 5)
       })
   )
 
@@ -279,12 +309,50 @@ describe("makePacer with the server's windows (TestClock)", () => {
       yield* timedWrite(pacer, starts, "a", 10, onOurClock)
       yield* TestClock.adjust(2000)
       expect(starts).toStrictEqual({ a: [10_000, 11_015], k: [10_000, 11_505] })
-      // A minute on, "k" follows the windows again.
+      // A minute on, "k" follows the windows again, by the 10 ms bound of 10 s loosened by
+      // 1 ms a second since (now 70.49 ms), plus the margin.
       yield* TestClock.adjust(70_000 - 12_000)
       yield* timedWrite(pacer, starts, "k", 500, onOurClock)
       yield* timedWrite(pacer, starts, "k", 10, onOurClock)
       yield* TestClock.adjust(2000)
-      expect(starts.k).toStrictEqual([10_000, 11_505, 70_000, 71_015])
+      expect(starts.k).toStrictEqual([10_000, 11_505, 70_000, 71_075.49])
+    })
+  )
+
+  it.effect("remembers a 429's pause while the key is idle, and doubles it on the next", () =>
+    Effect.gen(function* () {
+      const pacer = makePacer(1)
+      const starts: Record<string, Array<number>> = {}
+      const refused = (start: number) => ({ ...onOurClock(start), refused: true })
+      /**
+       * Two 100 ms writes on "k" from `at`, halfway into a window: how long after the first
+       * the second started. Following the windows, it starts as the next window begins (in
+       * under a second); otherwise a window after the first ended.
+       */
+      const pair = (at: number) =>
+        Effect.gen(function* () {
+          yield* TestClock.adjust(at - (yield* Clock.currentTimeMillis))
+          starts.k = []
+          yield* timedWrite(pacer, starts, "k", 100, onOurClock)
+          yield* timedWrite(pacer, starts, "k", 100, onOurClock)
+          yield* TestClock.adjust(2000)
+          return (starts.k[1] ?? 0) - at
+        })
+      const WINDOW_AFTER_WRITE = 100 + WINDOW
+      yield* TestClock.adjust(10_000)
+      yield* timedWrite(pacer, starts, "k", 500, refused) // paused until 70.5 s
+      yield* TestClock.adjust(55_000)
+      // Another key's write at 65 s sweeps idle lanes; "k" is idle but still paused.
+      yield* timedWrite(pacer, starts, "b", 10, onOurClock)
+      expect(yield* pair(66_500)).toBe(WINDOW_AFTER_WRITE)
+      // Past the pause "k" follows the windows again.
+      expect(yield* pair(71_500)).toBeLessThan(1000)
+      // Another 429 while following them pauses them for two minutes, not one.
+      yield* TestClock.adjust(75_000 - (yield* Clock.currentTimeMillis))
+      yield* timedWrite(pacer, starts, "k", 500, refused) // paused until 195.5 s
+      yield* TestClock.adjust(2000)
+      expect(yield* pair(190_500)).toBe(WINDOW_AFTER_WRITE)
+      expect(yield* pair(196_500)).toBeLessThan(1000)
     })
   )
 

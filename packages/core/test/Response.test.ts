@@ -102,6 +102,13 @@ describe("decodeAnswer", () => {
     })
   })
 
+  it("reads no reset from a 429 whose x-ratelimit-reset is seconds left, not an epoch second", () => {
+    const error = failure(429, "", { "x-ratelimit-reset": "1" })
+    expect(error).toMatchObject({ _tag: "RateLimited" })
+    expect(error).not.toHaveProperty("resetEpochSeconds")
+    expect(error).not.toHaveProperty("retryAfterMillis")
+  })
+
   it("keeps the status of an error answer whose body is HTML, and an excerpt", () => {
     const error = failure(502, "<html><body>Bad gateway</body></html>")
     expect(error).toMatchObject({

@@ -20,6 +20,17 @@ describe("makeServerClock", () => {
     expect(clock.toLocal(13_000)).toBe(11_500)
   })
 
+  it("loosens an old bound by 1 ms a second, for clocks that drift apart", () => {
+    const clock = makeServerClock()
+    clock.observe(11_000, 11_010, 12) // offset in [-10, 1000)
+    // 60.59 s later an answer that bounds little: the old bound has loosened by 60.59 ms.
+    clock.observe(71_500, 71_600, 72)
+    expect(clock.toLocal(72_000)).toBe(72_070.59)
+    // A tight answer tightens it again.
+    clock.observe(72_000, 72_002, 73)
+    expect(clock.toLocal(73_000)).toBe(73_002)
+  })
+
   it("starts again from the latest answer when the server's clock was stepped", () => {
     const clock = makeServerClock()
     clock.observe(10_400, 10_500, 11) // offset in [-500, 600)
