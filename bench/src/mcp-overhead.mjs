@@ -90,7 +90,8 @@ export const run = async () => {
   try {
     r = await interleave({
       variants,
-      ...sampling({ rounds: 12, perRound: 250, warmup: 500 })
+      // 16 rounds: each of the 8 variants takes each place in the rotation twice.
+      ...sampling({ rounds: 16, perRound: 250, warmup: 500 })
     })
   } finally {
     await Promise.allSettled([
@@ -154,9 +155,13 @@ export const run = async () => {
       met: stdioAdded < 0.5
     },
     {
-      target:
-        "MCP over Streamable HTTP adds < 0.5 ms at p50 to a direct core call (server and wire: minimal client)",
-      figure: `+${ms(httpAdded)} ms (with the SDK's client, +${ms(httpSdkAdded)} ms)`,
+      target: "MCP over Streamable HTTP adds < 0.5 ms at p50 to a direct core call, SDK client",
+      figure: `+${ms(httpSdkAdded)} ms (one plain fetch round trip alone: ${ms(fetchP50)} ms)`,
+      met: httpSdkAdded < 0.5
+    },
+    {
+      target: "the same with a minimal client: what the server and the wire add",
+      figure: `+${ms(httpAdded)} ms`,
       met: httpAdded < 0.5
     },
     {
@@ -185,7 +190,7 @@ export const run = async () => {
       rows
     ),
     "",
-    `Sequential calls. The SDK client calls tools/list first, as clients do, so it also checks every result's structuredContent against our output schema (the baseline declares none). Our server has ${TOKENS} connections (TRACKSTAR_ACCESS_TOKEN_C0..) used round-robin by the \`connection\` argument, so its default pacing never delays a call; the emulator runs in its own process with the limiter off. The baselines are bench/baseline/server.mjs (stdio) and bench/baseline/http-server.mjs (the same server behind the SDK's StreamableHTTPServerTransport, one session per client): what the SDK's transports cost by themselves. Ours uses the SDK's stdio transport, and over HTTP its own session transport (apps/mcp/src/StreamableHttp.ts). The client is the SDK's in every row but the "minimal client" ones: JSON-RPC POSTs over one keep-alive \`node:http\` socket, the reply read as JSON or as the one event of a stream, nothing validated (\`connectRawHttp\` in bench/src/lib.mjs). The SDK's HTTP client spends far more of this process's CPU per call than its stdio client (fetch with a per-request abort signal, stream parsing, schema checks), which no server can win back; the minimal client shows what the server and the wire add, and the HTTP budget is judged on it. CPU per call counts this process (client, and the in-process variants' work) plus the server process, not the emulator; "of which server" is the server process alone (clock-tick resolution, summed over all rounds).`,
+    `Sequential calls. The SDK client calls tools/list first, as clients do, so it also checks every result's structuredContent against our output schema (the baseline declares none). Our server has ${TOKENS} connections (TRACKSTAR_ACCESS_TOKEN_C0..) used round-robin by the \`connection\` argument, so its default pacing never delays a call; the emulator runs in its own process with the limiter off. The baselines are bench/baseline/server.mjs (stdio) and bench/baseline/http-server.mjs (the same server behind the SDK's StreamableHTTPServerTransport, one session per client): what the SDK's transports cost by themselves (the HTTP one answers each POST with an event stream, its default). Ours reaches the emulator through the core (over \`node:http\`), the baseline through \`fetch\`: "added to fetch" counts both from plain fetch, as the parity target asks, so the core's lead over fetch counts for ours; "added to core" counts ours from its own upstream call. Ours uses the SDK's stdio transport, and over HTTP its own session transport (apps/mcp/src/StreamableHttp.ts). The client is the SDK's in every row but the "minimal client" ones: JSON-RPC POSTs over one keep-alive \`node:http\` socket, the reply read as JSON or as the one event of a stream, nothing validated (\`connectRawHttp\` in bench/src/lib.mjs). The SDK's HTTP client spends far more of this process's CPU per call than its stdio client (fetch with a per-request abort signal, stream parsing, schema checks), which no server can win back; the minimal client shows what the server and the wire add, and the HTTP budget is judged with both clients. CPU per call counts this process (client, and the in-process variants' work) plus the server process, not the emulator; "of which server" is the server process alone (clock-tick resolution, summed over all rounds).`,
     "",
     verdictTable(verdicts)
   ].join("\n")
