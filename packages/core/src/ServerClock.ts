@@ -21,10 +21,12 @@
  * (its writes go just after a window ends, so their answers say little): the
  * bounds close in on each other until, after about 1,000 s, they cross and
  * start again from the next answer, costing a window or two that is not full
- * (about 0.1% of that time's writes, measured under TestClock). Local times come from a
- * monotonic clock (`monotonicMillis`), so a step of our system clock moves
- * nothing; a step of the server's is seen when an answer contradicts the
- * bounds, and a step backwards before then is what the pacer's 429 rule is for.
+ * (about 0.1% of that time's writes, measured under TestClock).
+ *
+ * Local times come from a monotonic clock (`monotonicMillis`), so a step of our
+ * system clock moves nothing; a step of the server's is seen when an answer
+ * contradicts the bounds, and a step backwards before then is what the pacer's
+ * 429 rule is for.
  */
 
 /** How fast bounds loosen: 1 ms a second, twice the fastest NTP slew. */
