@@ -116,7 +116,7 @@ export const serveHttp = async (options: HttpOptions): Promise<HttpEndpoint> => 
     const answered = transport.handlePost(req, res, body)
     // Refused (a bad header, say), the session never started: nothing to keep.
     if (transport.isInitialized)
-      sessions.set(transport.sessionId, { transport, server, lastSeen: Date.now() })
+      sessions.set(transport.sessionId, { transport, server, lastSeen: performance.now() })
     else await server.close()
     return answered
   }
@@ -154,7 +154,7 @@ export const serveHttp = async (options: HttpOptions): Promise<HttpEndpoint> => 
       const session = sessions.get(sessionId)
       if (session === undefined)
         return sendJsonRpcError(res, 404, "Session not found: start a new one with initialize")
-      session.lastSeen = Date.now()
+      session.lastSeen = performance.now()
       if (req.method === "POST")
         return posts.track(() => session.transport.handlePost(req, res, body))
       if (req.method === "DELETE") {
@@ -248,7 +248,8 @@ export const serveHttp = async (options: HttpOptions): Promise<HttpEndpoint> => 
   const idleMillis = options.sessionIdleMillis ?? 30 * 60_000
   const sweeper = setInterval(
     () => {
-      const cutoff = Date.now() - idleMillis
+      // performance.now() is monotonic: a step of the system clock ends no session.
+      const cutoff = performance.now() - idleMillis
       for (const session of sessions.values())
         if (session.lastSeen < cutoff) session.transport.close().catch(() => undefined)
     },

@@ -18,7 +18,7 @@
  *   server's clock or not, sees more than `limit` writes. This costs one round
  *   trip per window of throughput per slot. It is also a token's rule for a
  *   while after a 429 on it, which pacing by windows should never meet: a
- *   minute, doubled (up to an hour) each time windows meet a 429 again.
+ *   minute, doubled (up to an hour) each time the windows meet 429s again.
  *
  * An idle token's first `limit` writes go out at once, so pacing never slows
  * a lone call, and tokens have separate slots, so one busy token delays no other.
@@ -73,9 +73,10 @@ const WINDOW_MARGIN_MILLIS = 5
  * How long a 429 first stops slots from following the server's windows. Pacing
  * by them should never meet one; when it does, another sender used the token or
  * the server counts otherwise than its headers say (a sliding window), and only
- * the window after each write is safe. Each later 429 met while following the
- * windows doubles the pause, up to `REFUSED_PAUSE_MAX_MILLIS`, so a server that
- * never keeps to them costs one 429 an hour, not one a minute.
+ * the window after each write is safe. Each later run of 429s met while
+ * following the windows doubles the pause, up to `REFUSED_PAUSE_MAX_MILLIS`, so
+ * a server that never keeps to them costs one run an hour (at most `limit`
+ * 429s, the writes then in flight, each retried), not one a minute.
  */
 const REFUSED_PAUSE_MILLIS = 60_000
 const REFUSED_PAUSE_MAX_MILLIS = 3_600_000
@@ -129,7 +130,7 @@ interface Lane {
   users: number
   /** Until when a 429 keeps this key's slots off the server's windows. */
   windowsPausedUntil: number
-  /** How long the next 429 met while following the windows pauses them. */
+  /** How long the latest run of 429s paused them; the next run pauses twice as long. */
   refusedPause: number
 }
 
@@ -217,10 +218,12 @@ export const makePacer = (perSecond: number): Pacer => {
     counted: Counted | undefined
   ): number => {
     if (counted?.refused) {
-      const followingWindows = sentAt >= lane.windowsPausedUntil
-      lane.windowsPausedUntil = ended + lane.refusedPause
-      if (followingWindows)
+      // A 429 on a write sent while the windows were followed starts a new run of them
+      // (twice as long a pause as the last run's); the others, sent before the first of
+      // their run was answered or during its pause, extend that run's pause.
+      if (sentAt >= lane.windowsPausedUntil && lane.windowsPausedUntil > Number.NEGATIVE_INFINITY)
         lane.refusedPause = Math.min(2 * lane.refusedPause, REFUSED_PAUSE_MAX_MILLIS)
+      lane.windowsPausedUntil = Math.max(lane.windowsPausedUntil, ended + lane.refusedPause)
     }
     const reset = counted?.resetEpochSeconds
     if (serverClock === undefined || reset === undefined) return ended + windowMillis

@@ -55,9 +55,9 @@ export interface RetrySettings {
  * nor sooner than backoff (a `retry-after: 0` must not turn the remaining
  * attempts into a tight loop).
  *
- * With `deadlineAt` (epoch ms), a retry whose wait would end after the
- * deadline is not attempted: the call fails at once with the error that
- * prompted it (a `RateLimited` that says how long to wait is more use to a
+ * With `deadlineAt` (on the timeline of `now`: the client's monotonic one), a
+ * retry whose wait would end after the deadline is not attempted: the call
+ * fails at once with the error that prompted it (a `RateLimited` that says how long to wait is more use to a
  * caller than a `Timeout` reached by sleeping).
  */
 export const retryDelay = (
