@@ -133,10 +133,16 @@ export const run = async () => {
     const o = overFetch(ours)
     const b = overFetch(baseline)
     const fetchRounds = r["plain fetch (in-process)"].roundP50
+    // A round where the baseline adds nothing measurable over fetch has no ratio.
     const perRound = r[ours].roundP50
-      .map((x, i) => (x - fetchRounds[i]) / (r[baseline].roundP50[i] - fetchRounds[i]))
+      .map((x, i) => [x - fetchRounds[i], r[baseline].roundP50[i] - fetchRounds[i]])
+      .filter(([, base]) => base > 0)
+      .map(([own, base]) => own / base)
       .sort((p, q) => p - q)
-    const spread = `per round ${x2(perRound[0])}–${x2(perRound[perRound.length - 1])}`
+    const spread =
+      perRound.length === 0
+        ? "no round with a ratio"
+        : `per round ${x2(perRound[0])}–${x2(perRound[perRound.length - 1])}`
     return {
       figure: `ours +${ms(o)} ms, baseline +${ms(b)} ms (${x2(o / b)}; ${spread})`,
       met: o <= b

@@ -44,10 +44,11 @@ const parseArgs = (argv) => {
       process.exit(0)
     } else if (a === "--write") {
       target = argv[++i]
-      if (target === undefined || target.startsWith("--")) usageError("--write needs a file")
+      if (target === undefined || target.startsWith("--") || Object.hasOwn(SECTIONS, target))
+        usageError("--write needs a file, e.g. --write docs/benchmarks.md")
     } else if (a === "--quick") {
       // read by lib.mjs
-    } else if (a in SECTIONS) {
+    } else if (Object.hasOwn(SECTIONS, a)) {
       chosen.push(a)
     } else {
       usageError(`unknown ${a.startsWith("-") ? "option" : "section"} '${a}'`)

@@ -271,7 +271,7 @@ const configProblems = (error: ConfigError.ConfigError): ReadonlyArray<string> =
   }
 }
 
-/** One line naming each bad variable; the messages quote only non-secret settings. */
+/** One line naming each bad variable; long rejected values are not quoted (`quoteRejected`). */
 const formatConfigError = (error: ConfigError.ConfigError): string =>
   `invalid configuration: ${[...new Set(configProblems(error))].join("; ")}`
 

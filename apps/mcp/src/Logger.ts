@@ -2,6 +2,7 @@
  * Logging to stderr only: on stdio, stdout carries JSON-RPC and nothing else,
  * and Effect's default logger would write to stdout.
  */
+import { Config } from "@trackstar-mcp/core"
 import { Layer, Logger, LogLevel } from "effect"
 
 const LEVELS: Readonly<Record<string, LogLevel.LogLevel>> = {
@@ -17,7 +18,7 @@ export const levelOf = (value: string | undefined): LogLevel.LogLevel | string =
   if (value === undefined || value.trim() === "") return LogLevel.Info
   return (
     LEVELS[value.trim().toLowerCase()] ??
-    `TRACKSTAR_LOG_LEVEL must be one of ${Object.keys(LEVELS).join(", ")}, got ${JSON.stringify(value)}`
+    `TRACKSTAR_LOG_LEVEL must be one of ${Object.keys(LEVELS).join(", ")}, got ${Config.quoteRejected(value)}`
   )
 }
 

@@ -6,7 +6,7 @@
  */
 import { parseArgs } from "node:util"
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
-import { NodeHttpClient } from "@trackstar-mcp/core"
+import { Config as CoreConfig, NodeHttpClient } from "@trackstar-mcp/core"
 import { Cause, Exit, Layer, ManagedRuntime, Option, Redacted } from "effect"
 import * as Config from "./Config.js"
 import * as Logger from "./Logger.js"
@@ -112,7 +112,7 @@ const switchOf = (name: string, value: string | undefined): boolean => {
   if (word === undefined || ["0", "false", "no", "off"].includes(word)) return false
   if (["1", "true", "yes", "on"].includes(word)) return true
   return fail(
-    `${name} must be 1, true, yes or on (or 0, false, no, off), got ${JSON.stringify(value)}`
+    `${name} must be 1, true, yes or on (or 0, false, no, off), got ${CoreConfig.quoteRejected(value ?? "")}`
   )
 }
 

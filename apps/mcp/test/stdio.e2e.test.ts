@@ -278,6 +278,19 @@ describe("command line", () => {
     expect(result.stdout).toBe("")
   })
 
+  it("never echoes a key or token pasted into the wrong variable", () => {
+    for (const name of ["TRACKSTAR_TIMEOUT_MS", "TRACKSTAR_BASE_URL", "TRACKSTAR_LOG_LEVEL"]) {
+      const result = run([], { [name]: API_KEY })
+      expect(result.status).toBe(2)
+      expect(result.stderr).toContain(name)
+      expect(result.stderr).toContain(`a value of ${API_KEY.length} characters (not shown`)
+      expect(result.stderr).not.toContain(API_KEY)
+    }
+    const yes = run([], { TRACKSTAR_MCP_COMPATIBLE_SCHEMA: TOKEN })
+    expect(yes.stderr).toContain("TRACKSTAR_MCP_COMPATIBLE_SCHEMA must be")
+    expect(yes.stderr).not.toContain(TOKEN)
+  })
+
   it("refuses a log level or a yes/no variable it does not understand, saying what it takes", () => {
     const level = run([], { TRACKSTAR_LOG_LEVEL: "verbose" })
     expect(level.status).toBe(2)

@@ -69,6 +69,16 @@ export const HEADER_UNSAFE =
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i
 
 /**
+ * A rejected setting's value, as a message may quote it: a short one as given;
+ * a longer one may be a key or token pasted into the wrong variable, so only
+ * its length is told.
+ */
+export const quoteRejected = (value: string): string =>
+  value.length <= 16
+    ? JSON.stringify(value)
+    : `a value of ${value.length} characters (not shown, in case it is a secret)`
+
+/**
  * Checks a base URL. The headers carry the API key and access token, so plain
  * http is refused unless the host is loopback (the local emulator).
  */
@@ -77,7 +87,7 @@ export const parseBaseUrl = (input: string): Either.Either<URL, string> => {
   try {
     url = new URL(input)
   } catch {
-    return Either.left(`"${input}" is not a URL; expected e.g. ${DEFAULT_BASE_URL}`)
+    return Either.left(`${quoteRejected(input)} is not a URL; expected e.g. ${DEFAULT_BASE_URL}`)
   }
   if (url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "") {
     return Either.left(
@@ -146,7 +156,9 @@ const setting = <A>(name: string, parse: (text: string) => A | undefined, expect
       if (value === "") return Either.right(undefined)
       const parsed = parse(value)
       return parsed === undefined
-        ? Either.left(ConfigError.InvalidData([name], `Expected ${expected}, got "${value}"`))
+        ? Either.left(
+            ConfigError.InvalidData([name], `Expected ${expected}, got ${quoteRejected(value)}`)
+          )
         : Either.right(parsed)
     })
   )
