@@ -57,8 +57,8 @@ export interface RetrySettings {
  *
  * With `deadlineAt` (on the timeline of `now`: the client's monotonic one), a
  * retry whose wait would end after the deadline is not attempted: the call
- * fails at once with the error that prompted it (a `RateLimited` that says how long to wait is more use to a
- * caller than a `Timeout` reached by sleeping).
+ * fails at once with the error that prompted it (a `RateLimited` that says how
+ * long to wait is more use to a caller than a `Timeout` reached by sleeping).
  */
 export const retryDelay = (
   settings: RetrySettings,

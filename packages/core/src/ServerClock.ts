@@ -19,11 +19,13 @@
  * for every millisecond since it was read, and fresh answers tighten it again.
  * That covers ntpd's fastest slew (0.5 ms a second) twice over; a clock slewed
  * faster (chrony may, to correct a large offset) can make a write go early,
- * meet a 429 and put its token on the pacer's safe rule for a while. On a token kept busy, few do
- * (its writes go just after a window ends, so their answers say little): the
- * bounds close in on each other until, after about 1,000 s, they cross and
- * start again from the next answer, costing a window or two that is not full
- * (4 writes short in 7,500 over 25 minutes, in a one-off TestClock run).
+ * meet a 429 and put its token on the pacer's safe rule for a while.
+ *
+ * On a token kept busy, few answers tighten the bounds (its writes go just
+ * after a window ends, so their answers say little): the bounds close in on
+ * each other until, after about 1,000 s, they cross and start again from the
+ * next answer, costing a window or two that is not full (4 writes short in
+ * 7,500 over 25 minutes, in a one-off TestClock run).
  *
  * Local times come from a monotonic clock (`monotonicMillis`), so a step of our
  * system clock moves nothing; a step of the server's is seen when an answer
